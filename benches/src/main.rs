@@ -1,0 +1,2 @@
+//! Benchmarks (not written yet).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Python bindings of messagedb (PyO3). Not built yet: a placeholder in the workspace layout.

@@ -1,0 +1,28 @@
+//! The schema migrations, embedded at compile time from `migrations/`. Never edit a released one.
+
+/// One migration: a version (1, 2, …) and its SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The schema version this migration brings a database to.
+    pub version: i64,
+    /// The migration's file name.
+    pub name: &'static str,
+    /// Its SQL.
+    pub sql: &'static str,
+}
+
+macro_rules! migration {
+    ($version:expr, $path:literal) => {
+        Migration {
+            version: $version,
+            name: $path,
+            sql: include_str!(concat!("../../migrations/", $path)),
+        }
+    };
+}
+
+/// The SQLite registry of namespaces.
+pub const SQLITE_METADATA: &[Migration] = &[migration!(1, "metadata/sqlite/0001_namespaces.sql")];
+
+/// One SQLite namespace database.
+pub const SQLITE_NAMESPACE: &[Migration] = &[migration!(1, "namespace/sqlite/0001_messages.sql")];

@@ -1,0 +1,176 @@
+//! One SQLite namespace database: its writer, its read connections and its commit log.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use super::conn::{migrate, open_connection};
+use super::read;
+use super::write::{SqliteWriter, WriteOp, WriteOutcome};
+use crate::backend::NamespaceBackend;
+use crate::migrations::SQLITE_NAMESPACE;
+use crate::model::{
+    BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
+    Message, NewMessage, StreamSummary, WriteOpts,
+};
+use crate::store::Durability;
+use crate::subscribe::CommitLog;
+use crate::{Error, Result};
+
+/// Read connections kept open per file database.
+const READ_POOL_SIZE: usize = 4;
+
+/// Where reads run: on the one connection of an in-memory database, or on a pool over a file.
+enum Readers {
+    Shared(Arc<Mutex<Connection>>),
+    Pool {
+        path: PathBuf,
+        idle: Mutex<Vec<Connection>>,
+    },
+}
+
+/// One namespace's database.
+pub(crate) struct SqliteNamespace {
+    writer: Arc<SqliteWriter>,
+    readers: Readers,
+    log: Arc<CommitLog>,
+    closed: AtomicBool,
+}
+
+impl SqliteNamespace {
+    /// Opens (creating if needed) and migrates a namespace database; `None` = in memory.
+    /// `upto` stops the migrations at a version (for upgrade tests).
+    pub(crate) fn open(path: Option<PathBuf>, durability: Durability, upto: Option<i64>) -> Result<Self> {
+        let mut conn = open_connection(path.as_deref(), durability)?;
+        migrate(&mut conn, SQLITE_NAMESPACE, upto)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let log = Arc::new(CommitLog::default());
+        let readers = match &path {
+            None => Readers::Shared(conn.clone()),
+            Some(p) => Readers::Pool {
+                path: p.clone(),
+                idle: Mutex::new(Vec::new()),
+            },
+        };
+        Ok(SqliteNamespace {
+            writer: Arc::new(SqliteWriter::new(conn, path.is_some(), log.clone())),
+            readers,
+            log,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs a read on a read connection.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        match &self.readers {
+            Readers::Shared(conn) => f(&conn.lock().unwrap_or_else(|p| p.into_inner())),
+            Readers::Pool { path, idle } => {
+                let taken = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let conn = match taken {
+                    Some(c) => c,
+                    None => {
+                        let c = open_connection(Some(path), Durability::Full)?;
+                        c.execute_batch("PRAGMA query_only = 1")
+                            .map_err(super::conn::map_error)?;
+                        c
+                    }
+                };
+                let result = f(&conn);
+                let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                if idle.len() < READ_POOL_SIZE && !self.closed.load(Ordering::Acquire) {
+                    idle.push(conn);
+                }
+                result
+            }
+        }
+    }
+
+    /// Ends subscriptions and refuses further calls; in-flight writes finish.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.writer.close();
+        self.log.close();
+        if let Readers::Pool { idle, .. } = &self.readers {
+            idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<WriteOutcome> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        self.writer.submit(op).await
+    }
+}
+
+#[async_trait]
+impl NamespaceBackend for SqliteNamespace {
+    async fn write(
+        &self,
+        stream_name: &str,
+        messages: Vec<NewMessage>,
+        opts: WriteOpts,
+    ) -> Result<BatchResult> {
+        let op = WriteOp::Write {
+            stream_name: stream_name.into(),
+            messages,
+            expected_version: opts.expected_version,
+        };
+        match self.submit(op).await? {
+            WriteOutcome::Written(r) => Ok(r),
+            _ => unreachable!("a write is answered with its positions"),
+        }
+    }
+
+    async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {
+        self.read(|c| read::get_stream(c, stream_name, opts))
+    }
+
+    async fn get_last(
+        &self,
+        stream_name: &str,
+        message_type: Option<&str>,
+    ) -> Result<Option<Message>> {
+        self.read(|c| read::get_last(c, stream_name, message_type))
+    }
+
+    async fn stream_version(&self, stream_name: &str) -> Result<Option<i64>> {
+        self.read(|c| read::stream_version(c, stream_name))
+    }
+
+    async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
+        self.read(|c| read::get_category(c, category, opts))
+    }
+
+    async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
+        self.read(|c| read::list_streams(c, opts))
+    }
+
+    async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
+        self.read(read::list_categories)
+    }
+
+    async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {
+        match self.submit(WriteOp::Import(records)).await? {
+            WriteOutcome::Imported(r) => Ok(r),
+            _ => unreachable!("an import is answered with its count"),
+        }
+    }
+
+    async fn clear(&self) -> Result<i64> {
+        match self.submit(WriteOp::Clear).await? {
+            WriteOutcome::Cleared(n) => Ok(n),
+            _ => unreachable!("a clear is answered with its count"),
+        }
+    }
+
+    fn commits(&self) -> &CommitLog {
+        &self.log
+    }
+}

@@ -1,0 +1,195 @@
+//! The SQLite read queries. Each runs on a read connection with cached prepared statements.
+
+use chrono::DateTime;
+use rusqlite::{Connection, named_params};
+
+use super::conn::{MESSAGE_COLUMNS, map_error, message_from_row};
+use crate::model::{
+    CategoryOpts, CategorySummary, GetStreamOpts, ListStreamsOpts, Message, StreamSummary,
+    batch_limit,
+};
+use crate::Result;
+
+/// SQLite's "no limit".
+fn sql_limit(batch_size: Option<i64>) -> Result<i64> {
+    Ok(batch_limit(batch_size)?.unwrap_or(-1))
+}
+
+fn collect(
+    conn: &Connection,
+    sql: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> Result<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
+    let rows = stmt
+        .query_map(params, message_from_row)
+        .map_err(map_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_error)
+}
+
+pub(crate) fn get_stream(
+    conn: &Connection,
+    stream_name: &str,
+    opts: &GetStreamOpts,
+) -> Result<Vec<Message>> {
+    let limit = sql_limit(opts.batch_size)?;
+    match opts.global_position {
+        Some(gp) => collect(
+            conn,
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND global_position >= :p ORDER BY position LIMIT :l"
+            ),
+            named_params! {":s": stream_name, ":p": gp, ":l": limit},
+        ),
+        None => collect(
+            conn,
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND position >= :p ORDER BY position LIMIT :l"
+            ),
+            named_params! {":s": stream_name, ":p": opts.position.unwrap_or(0), ":l": limit},
+        ),
+    }
+}
+
+pub(crate) fn get_last(
+    conn: &Connection,
+    stream_name: &str,
+    message_type: Option<&str>,
+) -> Result<Option<Message>> {
+    let page = match message_type {
+        Some(t) => collect(
+            conn,
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND type = :t ORDER BY position DESC LIMIT 1"
+            ),
+            named_params! {":s": stream_name, ":t": t},
+        ),
+        None => collect(
+            conn,
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s ORDER BY position DESC LIMIT 1"
+            ),
+            named_params! {":s": stream_name},
+        ),
+    }?;
+    Ok(page.into_iter().next())
+}
+
+pub(crate) fn stream_version(conn: &Connection, stream_name: &str) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT max(position) FROM messages WHERE stream_name = ?1")
+        .and_then(|mut s| s.query_row([stream_name], |r| r.get(0)))
+        .map_err(map_error)
+}
+
+/// A category read: a bounded range on `(category, global_position)` (or the primary key for
+/// `""`), with the correlation and consumer-group filters applied before the limit.
+pub(crate) fn get_category(
+    conn: &Connection,
+    category: &str,
+    opts: &CategoryOpts,
+) -> Result<Vec<Message>> {
+    let limit = sql_limit(opts.batch_size)?;
+    let position = opts.position.unwrap_or(1);
+    let correlation = opts.correlation.as_deref().filter(|c| !c.is_empty());
+    let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE global_position >= :p");
+    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":p", &position), (":l", &limit)];
+    if !category.is_empty() {
+        sql.push_str(" AND category = :c");
+        params.push((":c", &category));
+    }
+    if let Some(c) = &correlation {
+        sql.push_str(" AND correlation = :corr");
+        params.push((":corr", c));
+    }
+    if let Some(g) = &opts.consumer_group {
+        // abs(h % size) == abs(h) % size, without overflowing on i64::MIN.
+        sql.push_str(" AND abs(cardinal_hash % :size) = :member");
+        params.push((":size", &g.size));
+        params.push((":member", &g.member));
+    }
+    sql.push_str(" ORDER BY global_position LIMIT :l");
+    collect(conn, &sql, &params)
+}
+
+pub(crate) fn list_streams(conn: &Connection, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
+    let prefix = opts.prefix.as_deref().unwrap_or("");
+    // Every name starting with the prefix sorts below prefix + U+10FFFF in byte order.
+    let upper = format!("{prefix}\u{10FFFF}");
+    let cursor = opts.cursor.as_deref().unwrap_or("");
+    let limit = opts.limit.unwrap_or(100);
+    let mut stmt = conn
+        .prepare_cached(
+            // SQLite takes the bare column `time` from the row holding max(position).
+            "SELECT stream_name, max(position), time FROM messages
+             WHERE stream_name >= :prefix AND stream_name < :upper AND stream_name > :cursor
+             GROUP BY stream_name ORDER BY stream_name LIMIT :l",
+        )
+        .map_err(map_error)?;
+    let rows = stmt
+        .query_map(
+            named_params! {":prefix": prefix, ":upper": upper, ":cursor": cursor, ":l": limit},
+            |r| {
+                Ok(StreamSummary {
+                    stream: r.get(0)?,
+                    version: r.get(1)?,
+                    last_activity: DateTime::from_timestamp_micros(r.get(2)?).unwrap_or_default(),
+                })
+            },
+        )
+        .map_err(map_error)?;
+    rows.filter(|r| {
+        r.as_ref()
+            .map_or(true, |s| s.stream.starts_with(prefix))
+    })
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(map_error)
+}
+
+pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT category, count(DISTINCT stream_name), count(*) FROM messages
+             GROUP BY category ORDER BY category",
+        )
+        .map_err(map_error)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(CategorySummary {
+                category: r.get(0)?,
+                stream_count: r.get(1)?,
+                message_count: r.get(2)?,
+            })
+        })
+        .map_err(map_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_error)
+}
+
+/// Message count, stream count and the time of the newest message.
+pub(crate) fn counts(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
+    let (messages, streams) = conn
+        .query_row(
+            "SELECT count(*), (SELECT count(DISTINCT stream_name) FROM messages) FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(map_error)?;
+    let last = conn
+        .query_row(
+            "SELECT time FROM messages ORDER BY global_position DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(map_error)?;
+    Ok((messages, streams, last))
+}
+
+/// How many messages the namespace holds.
+pub(crate) fn message_count(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .map_err(map_error)
+}

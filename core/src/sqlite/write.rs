@@ -1,0 +1,351 @@
+//! The SQLite write path: group commit by flat combining.
+//!
+//! Each namespace database has one write connection. A writer queues its operation; if no other
+//! writer is committing, it becomes the leader: it takes every queued operation, runs them in one
+//! transaction (each write's expected version checked inside it, each failure confined to its own
+//! write), commits once, publishes the commit to subscribers and answers every waiting writer.
+//! Writers that arrive meanwhile queue up for the leader's next round. So one thread at a time owns
+//! the connection, an uncontended write costs no thread hand-off, and concurrent writers share one
+//! commit (one fsync on a file database).
+
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::conn::map_error;
+use crate::model::{BatchResult, ImportResult, Message, NewMessage};
+use crate::subscribe::CommitLog;
+use crate::{Error, Result, names, store};
+
+/// What a writer asks the leader to do.
+pub(crate) enum WriteOp {
+    /// Messages to one stream at contiguous positions.
+    Write {
+        stream_name: String,
+        messages: Vec<NewMessage>,
+        expected_version: Option<i64>,
+    },
+    /// Messages with their positions kept.
+    Import(Vec<Message>),
+    /// Remove every message.
+    Clear,
+}
+
+/// What the leader answers.
+pub(crate) enum WriteOutcome {
+    Written(BatchResult),
+    Imported(ImportResult),
+    Cleared(i64),
+}
+
+struct Pending {
+    op: WriteOp,
+    reply: oneshot::Sender<Result<WriteOutcome>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    leading: bool,
+    closed: bool,
+}
+
+/// The single writer of one namespace database.
+pub(crate) struct SqliteWriter {
+    conn: Arc<Mutex<Connection>>,
+    queue: Mutex<Queue>,
+    /// On a file database the leader commits on a blocking thread (fsync must not stall the async
+    /// runtime); in memory it commits inline.
+    blocking: bool,
+    log: Arc<CommitLog>,
+}
+
+impl SqliteWriter {
+    pub(crate) fn new(conn: Arc<Mutex<Connection>>, blocking: bool, log: Arc<CommitLog>) -> Self {
+        SqliteWriter {
+            conn,
+            queue: Mutex::new(Queue::default()),
+            blocking,
+            log,
+        }
+    }
+
+    /// Queues an operation and waits for its outcome, leading the commit when no one else is.
+    pub(crate) async fn submit(self: &Arc<Self>, op: WriteOp) -> Result<WriteOutcome> {
+        let (reply, outcome) = oneshot::channel();
+        let lead = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if q.closed {
+                return Err(Error::Closed);
+            }
+            q.pending.push(Pending { op, reply });
+            !std::mem::replace(&mut q.leading, true)
+        };
+        if lead {
+            if self.blocking {
+                let this = self.clone();
+                // The leader finishes its rounds even if this caller goes away.
+                let _ = tokio::task::spawn_blocking(move || this.lead()).await;
+            } else {
+                self.lead();
+            }
+        }
+        outcome.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Stops accepting writes; queued ones are still committed by the current leader.
+    pub(crate) fn close(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+    }
+
+    fn lead(&self) {
+        loop {
+            let batch = {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.pending.is_empty() {
+                    q.leading = false;
+                    return;
+                }
+                std::mem::take(&mut q.pending)
+            };
+            self.commit(batch);
+        }
+    }
+
+    fn commit(&self, batch: Vec<Pending>) {
+        let publish = self.log.has_subscribers();
+        let mut committed: Vec<Message> = Vec::new();
+        let mut storage_changed = false;
+        let mut results = Vec::with_capacity(batch.len());
+        let outcome = {
+            let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let begun = conn
+                .prepare_cached("BEGIN IMMEDIATE")
+                .and_then(|mut s| s.execute([]))
+                .map_err(map_error);
+            match begun {
+                Err(e) => Err(e),
+                Ok(_) => {
+                    for p in batch {
+                        let r = match &p.op {
+                            WriteOp::Write {
+                                stream_name,
+                                messages,
+                                expected_version,
+                            } => write(
+                                &conn,
+                                stream_name,
+                                messages,
+                                *expected_version,
+                                publish.then_some(&mut committed),
+                            )
+                            .map(WriteOutcome::Written),
+                            WriteOp::Import(records) => {
+                                storage_changed = true;
+                                import(&conn, records).map(WriteOutcome::Imported)
+                            }
+                            WriteOp::Clear => {
+                                storage_changed = true;
+                                conn.execute("DELETE FROM messages", [])
+                                    .map(|n| WriteOutcome::Cleared(n as i64))
+                                    .map_err(map_error)
+                            }
+                        };
+                        results.push((p.reply, r));
+                    }
+                    let done = conn
+                        .prepare_cached("COMMIT")
+                        .and_then(|mut s| s.execute([]))
+                        .map_err(map_error);
+                    if done.is_err() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    done.map(|_| ())
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                let any_written = results.iter().any(|(_, r)| r.is_ok());
+                if any_written {
+                    let messages = (publish && !storage_changed).then(|| committed.into());
+                    self.log.publish(messages);
+                }
+                for (reply, r) in results {
+                    let _ = reply.send(r);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let retryable = e.is_retryable();
+                for (reply, r) in results {
+                    let _ = reply.send(r.and(Err(Error::Backend {
+                        message: message.clone(),
+                        retryable,
+                        source: None,
+                    })));
+                }
+            }
+        }
+    }
+}
+
+/// One write inside the leader's transaction. A multi-message write runs in a savepoint so that a
+/// failing message undoes the ones before it; a single insert is atomic by itself.
+fn write(
+    conn: &Connection,
+    stream_name: &str,
+    messages: &[NewMessage],
+    expected_version: Option<i64>,
+    committed: Option<&mut Vec<Message>>,
+) -> Result<BatchResult> {
+    let version: i64 = conn
+        .prepare_cached("SELECT max(position) FROM messages WHERE stream_name = ?1")
+        .and_then(|mut s| s.query_row([stream_name], |r| r.get::<_, Option<i64>>(0)))
+        .map_err(map_error)?
+        .unwrap_or(-1);
+    if let Some(expected) = expected_version
+        && expected != version
+    {
+        return Err(Error::VersionConflict {
+            stream: stream_name.into(),
+            expected,
+            actual: version,
+        });
+    }
+    let several = messages.len() > 1;
+    if several {
+        conn.execute_batch("SAVEPOINT batch").map_err(map_error)?;
+    }
+    let time = store::now();
+    let micros = time.timestamp_micros();
+    let category = names::category(stream_name);
+    let hash = names::stream_hash(stream_name);
+    let mut first_gp = 0;
+    let mut inserted = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        let id = m.id.unwrap_or_else(Uuid::now_v7);
+        let position = version + 1 + i as i64;
+        let metadata = m.metadata.as_ref().map(|j| j.as_str());
+        let correlation = names::correlation_category(m.metadata.as_ref().map(|j| j.as_raw()));
+        let r = conn
+            .prepare_cached(
+                "INSERT INTO messages (position, time, stream_name, category, type, data, metadata, id, correlation, cardinal_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut s| {
+                s.execute(rusqlite::params![
+                    position,
+                    micros,
+                    stream_name,
+                    category,
+                    m.message_type,
+                    m.data.as_str(),
+                    metadata,
+                    &id.as_bytes()[..],
+                    correlation,
+                    hash,
+                ])
+            })
+            .map_err(|e| match map_error(e) {
+                Error::DuplicateMessageId(_) => Error::DuplicateMessageId(id.to_string()),
+                other => other,
+            });
+        if let Err(e) = r {
+            if several {
+                let _ = conn.execute_batch("ROLLBACK TO batch; RELEASE batch");
+            }
+            return Err(e);
+        }
+        let gp = conn.last_insert_rowid();
+        if i == 0 {
+            first_gp = gp;
+        }
+        if committed.is_some() {
+            inserted.push(Message {
+                id,
+                stream_name: stream_name.into(),
+                message_type: m.message_type.clone(),
+                position,
+                global_position: gp,
+                data: m.data.clone(),
+                metadata: m.metadata.clone(),
+                time,
+            });
+        }
+    }
+    if several {
+        conn.execute_batch("RELEASE batch").map_err(map_error)?;
+    }
+    if let Some(committed) = committed {
+        committed.append(&mut inserted);
+    }
+    let n = messages.len() as i64;
+    Ok(BatchResult {
+        position: version + 1,
+        global_position: first_gp,
+        last_position: version + n,
+        last_global_position: first_gp + n - 1,
+    })
+}
+
+/// An import inside the leader's transaction, all or nothing.
+fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
+    let last: i64 = conn
+        .query_row("SELECT coalesce(max(global_position), 0) FROM messages", [], |r| r.get(0))
+        .map_err(map_error)?;
+    if let Some(first) = records.first()
+        && first.global_position <= last
+    {
+        return Err(Error::PositionExists(format!(
+            "global position {} is not after the namespace's last global position {last}",
+            first.global_position
+        )));
+    }
+    conn.execute_batch("SAVEPOINT import").map_err(map_error)?;
+    let result = records.iter().try_for_each(|m| {
+        conn.prepare_cached(
+            "INSERT INTO messages (global_position, position, time, stream_name, category, type, data, metadata, id, correlation, cardinal_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .and_then(|mut s| {
+            s.execute(rusqlite::params![
+                m.global_position,
+                m.position,
+                m.time.timestamp_micros(),
+                m.stream_name,
+                names::category(&m.stream_name),
+                m.message_type,
+                m.data.as_str(),
+                m.metadata.as_ref().map(|j| j.as_str()),
+                &m.id.as_bytes()[..],
+                names::correlation_category(m.metadata.as_ref().map(|j| j.as_raw())),
+                names::stream_hash(&m.stream_name),
+            ])
+        })
+        .map(|_| ())
+        .map_err(|e| match map_error(e) {
+            Error::DuplicateMessageId(_) => Error::DuplicateMessageId(m.id.to_string()),
+            Error::PositionExists(_) => Error::PositionExists(format!(
+                "position {} of stream '{}' exists",
+                m.position, m.stream_name
+            )),
+            other => other,
+        })
+    });
+    match result {
+        Ok(()) => {
+            conn.execute_batch("RELEASE import").map_err(map_error)?;
+            Ok(ImportResult {
+                imported: records.len() as u64,
+                last_global_position: records.last().map_or(0, |m| m.global_position),
+            })
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO import; RELEASE import");
+            Err(e)
+        }
+    }
+}
