@@ -103,8 +103,11 @@ pub trait NamespaceBackend: Send + Sync + 'static {
     async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>>;
 
     /// A stream's last message, optionally the last of a type.
-    async fn get_last(&self, stream_name: &str, message_type: Option<&str>)
-    -> Result<Option<Message>>;
+    async fn get_last(
+        &self,
+        stream_name: &str,
+        message_type: Option<&str>,
+    ) -> Result<Option<Message>>;
 
     /// A stream's version: its last position, `None` when empty.
     async fn stream_version(&self, stream_name: &str) -> Result<Option<i64>>;

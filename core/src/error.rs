@@ -71,7 +71,13 @@ impl Error {
 
     /// Whether the same call may succeed when tried again (only some backend errors).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Backend { retryable: true, .. })
+        matches!(
+            self,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        )
     }
 
     /// An [`Error::InvalidRequest`] with this message.

@@ -301,6 +301,26 @@ pub struct GetStreamOpts {
     pub batch_size: Option<i64>,
 }
 
+impl GetStreamOpts {
+    /// Start at this stream position (inclusive).
+    pub fn position(mut self, position: i64) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    /// Start at this global position instead (inclusive), still in stream order.
+    pub fn global_position(mut self, global_position: i64) -> Self {
+        self.global_position = Some(global_position);
+        self
+    }
+
+    /// Return at most this many messages (-1 = unlimited).
+    pub fn batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = Some(batch_size);
+        self
+    }
+}
+
 /// A consumer group member: `member` of `size` (0 ≤ member < size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsumerGroup {
@@ -322,10 +342,14 @@ impl ConsumerGroup {
             ));
         }
         if size <= 0 {
-            return Err(Error::invalid("options.consumerGroup.size must be positive"));
+            return Err(Error::invalid(
+                "options.consumerGroup.size must be positive",
+            ));
         }
         if member >= size {
-            return Err(Error::invalid("options.consumerGroup.member must be < size"));
+            return Err(Error::invalid(
+                "options.consumerGroup.member must be < size",
+            ));
         }
         Ok(ConsumerGroup { member, size })
     }
@@ -343,6 +367,32 @@ pub struct CategoryOpts {
     pub correlation: Option<String>,
     /// Keep only the streams of this consumer group member (applied before the batch limit).
     pub consumer_group: Option<ConsumerGroup>,
+}
+
+impl CategoryOpts {
+    /// Start at this global position (inclusive).
+    pub fn position(mut self, position: i64) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    /// Return at most this many messages (-1 = unlimited).
+    pub fn batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = Some(batch_size);
+        self
+    }
+
+    /// Keep only messages correlated with this category.
+    pub fn correlation(mut self, category: impl Into<String>) -> Self {
+        self.correlation = Some(category.into());
+        self
+    }
+
+    /// Keep only this consumer group member's streams.
+    pub fn consumer_group(mut self, group: ConsumerGroup) -> Self {
+        self.consumer_group = Some(group);
+        self
+    }
 }
 
 /// The effective limit of a batch size option, `None` = unlimited.
@@ -366,6 +416,26 @@ pub struct NamespaceOpts {
     pub token: Option<String>,
     /// Free JSON metadata.
     pub metadata: Option<JsonObject>,
+}
+
+impl NamespaceOpts {
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the token (it must name the namespace).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Sets the metadata.
+    pub fn metadata(mut self, metadata: JsonObject) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
 }
 
 /// A namespace just created, with its token (shown this once; only its hash is stored).
@@ -436,6 +506,26 @@ pub struct ListStreamsOpts {
     pub cursor: Option<String>,
     /// How many at most (1..=1000, default 100).
     pub limit: Option<i64>,
+}
+
+impl ListStreamsOpts {
+    /// Only names starting with this.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Only names after this one.
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
+    /// At most this many (1..=1000).
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
 }
 
 /// A stream in a listing.

@@ -8,8 +8,8 @@ use crate::backend::{Backend, NamespaceBackend};
 use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, JsonObject,
     ListStreamsOpts, Message, NamespaceCreated, NamespaceDeleted, NamespaceInfo, NamespaceOpts,
-    NamespaceSummary, NewMessage, StreamSummary, WriteOpts, WriteResult, batch_limit, check_stream_name,
-    check_type,
+    NamespaceSummary, NewMessage, StreamSummary, WriteOpts, WriteResult, batch_limit,
+    check_stream_name, check_type,
 };
 use crate::sqlite::SqliteBackend;
 use crate::subscribe::{SubscribeOpts, Subscription};
@@ -86,15 +86,14 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
-        let backend: Arc<dyn Backend> = if url.starts_with("postgres://")
-            || url.starts_with("postgresql://")
-        {
-            return Err(Error::invalid(
-                "the PostgreSQL backend is not available in this build",
-            ));
-        } else {
-            Arc::new(SqliteBackend::open(sqlite_location(url)?, options.durability).await?)
-        };
+        let backend: Arc<dyn Backend> =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                return Err(Error::invalid(
+                    "the PostgreSQL backend is not available in this build",
+                ));
+            } else {
+                Arc::new(SqliteBackend::open(sqlite_location(url)?, options.durability).await?)
+            };
         Ok(Store { backend })
     }
 
@@ -123,7 +122,11 @@ impl Store {
     /// # Errors
     /// `INVALID_REQUEST` for a bad id or a token that does not parse or names another namespace;
     /// `NAMESPACE_EXISTS`.
-    pub async fn create_namespace(&self, id: &str, opts: NamespaceOpts) -> Result<NamespaceCreated> {
+    pub async fn create_namespace(
+        &self,
+        id: &str,
+        opts: NamespaceOpts,
+    ) -> Result<NamespaceCreated> {
         check_namespace_id(id)?;
         let token = match &opts.token {
             Some(t) => {
@@ -250,7 +253,11 @@ impl Namespace {
     ) -> Result<WriteResult> {
         check_stream_name(stream_name)?;
         check_type(&message.message_type)?;
-        let r = self.storage().await?.write(stream_name, vec![message], opts).await?;
+        let r = self
+            .storage()
+            .await?
+            .write(stream_name, vec![message], opts)
+            .await?;
         Ok(WriteResult {
             position: r.position,
             global_position: r.global_position,
@@ -274,14 +281,21 @@ impl Namespace {
         for m in &messages {
             check_type(&m.message_type)?;
         }
-        self.storage().await?.write(stream_name, messages, opts).await
+        self.storage()
+            .await?
+            .write(stream_name, messages, opts)
+            .await
     }
 
     /// A stream's messages in position order.
     ///
     /// # Errors
     /// `INVALID_REQUEST` for a batch size over 10000.
-    pub async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {
+    pub async fn get_stream(
+        &self,
+        stream_name: &str,
+        opts: &GetStreamOpts,
+    ) -> Result<Vec<Message>> {
         check_stream_name(stream_name)?;
         batch_limit(opts.batch_size)?;
         self.storage().await?.get_stream(stream_name, opts).await
@@ -298,7 +312,10 @@ impl Namespace {
     ) -> Result<Option<Message>> {
         check_stream_name(stream_name)?;
         let message_type = message_type.filter(|t| !t.is_empty());
-        self.storage().await?.get_last(stream_name, message_type).await
+        self.storage()
+            .await?
+            .get_last(stream_name, message_type)
+            .await
     }
 
     /// A stream's version (its last position), `None` when it has no messages.

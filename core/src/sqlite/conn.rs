@@ -51,7 +51,11 @@ pub(crate) fn schema_version(conn: &Connection) -> Result<i64> {
 
 /// Applies the migrations past the database's version, up to `upto` (all when `None`), each in
 /// its own transaction with the version bump.
-pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration], upto: Option<i64>) -> Result<i64> {
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    upto: Option<i64>,
+) -> Result<i64> {
     let mut version = schema_version(conn)?;
     for m in migrations {
         if m.version <= version || upto.is_some_and(|u| m.version > u) {
@@ -65,9 +69,8 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration], upto: Opt
             version = schema_version(&tx)?;
             continue;
         }
-        tx.execute_batch(m.sql).map_err(|e| {
-            Error::backend(format!("migration {} failed: {e}", m.name), false, e)
-        })?;
+        tx.execute_batch(m.sql)
+            .map_err(|e| Error::backend(format!("migration {} failed: {e}", m.name), false, e))?;
         tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))
             .map_err(map_error)?;
         tx.commit().map_err(map_error)?;
@@ -105,7 +108,9 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let data: String = row.get(5)?;
     let metadata: Option<String> = row.get(6)?;
     let micros: i64 = row.get(7)?;
-    let bad = |i: usize, e: Error| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let bad = |i: usize, e: Error| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
     Ok(Message {
         id: Uuid::from_bytes(id),
         stream_name: row.get(1)?,

@@ -56,7 +56,10 @@ impl SqliteBackend {
                 Some(dir)
             }
         };
-        let mut meta = open_connection(dir.as_ref().map(|d| d.join(METADATA_FILE)).as_deref(), durability)?;
+        let mut meta = open_connection(
+            dir.as_ref().map(|d| d.join(METADATA_FILE)).as_deref(),
+            durability,
+        )?;
         migrate(&mut meta, SQLITE_METADATA, None)?;
         meta.execute(
             "INSERT OR IGNORE INTO namespaces (id, description, created_at) VALUES (?1, 'Default namespace', ?2)",
@@ -100,12 +103,15 @@ impl SqliteBackend {
                 })
             })
             .map_err(map_error)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_error)
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(map_error)
     }
 
     fn row(&self, id: &str) -> Result<NamespaceRow> {
         self.meta()?
-            .prepare_cached("SELECT id, description, created_at, metadata FROM namespaces WHERE id = ?1")
+            .prepare_cached(
+                "SELECT id, description, created_at, metadata FROM namespaces WHERE id = ?1",
+            )
             .and_then(|mut s| {
                 s.query_row([id], |r| {
                     Ok(NamespaceRow {
@@ -133,7 +139,11 @@ impl SqliteBackend {
         if let Some(ns) = map.get(id) {
             return Ok(ns.clone());
         }
-        let ns = Arc::new(SqliteNamespace::open(self.path_of(id), self.durability, upto)?);
+        let ns = Arc::new(SqliteNamespace::open(
+            self.path_of(id),
+            self.durability,
+            upto,
+        )?);
         map.insert(id.into(), ns.clone());
         Ok(ns)
     }
@@ -164,7 +174,13 @@ impl SqliteBackend {
         self.open_namespace(id, Some(version)).map(|_| ())
     }
 
-    fn register(&self, id: &str, token_sha256: &str, opts: Option<&NamespaceOpts>, created_at: DateTime<Utc>) -> Result<()> {
+    fn register(
+        &self,
+        id: &str,
+        token_sha256: &str,
+        opts: Option<&NamespaceOpts>,
+        created_at: DateTime<Utc>,
+    ) -> Result<()> {
         let meta = self.meta()?;
         let inserted = meta
             .execute(
@@ -222,7 +238,9 @@ impl Backend for SqliteBackend {
         }
         self.register(id, token_sha256, Some(opts), created_at)?;
         if let Err(e) = self.open_namespace(id, None) {
-            let _ = self.meta()?.execute("DELETE FROM namespaces WHERE id = ?1", [id]);
+            let _ = self
+                .meta()?
+                .execute("DELETE FROM namespaces WHERE id = ?1", [id]);
             return Err(e);
         }
         Ok(())
@@ -281,7 +299,10 @@ impl Backend for SqliteBackend {
     async fn token_hash(&self, id: &str) -> Result<Option<String>> {
         self.meta()?
             .prepare_cached("SELECT token_sha256 FROM namespaces WHERE id = ?1")
-            .and_then(|mut s| s.query_row([id], |r| r.get::<_, Option<String>>(0)).optional())
+            .and_then(|mut s| {
+                s.query_row([id], |r| r.get::<_, Option<String>>(0))
+                    .optional()
+            })
             .map_err(map_error)?
             .ok_or_else(|| Error::NamespaceNotFound(id.into()))
     }
@@ -338,7 +359,9 @@ pub mod testing {
             .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
             .map_err(map_error)?;
         let rows = stmt.query_map([], |r| r.get(0)).map_err(map_error)?;
-        let schema = rows.collect::<rusqlite::Result<Vec<String>>>().map_err(map_error)?;
+        let schema = rows
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(map_error)?;
         Ok((conn::schema_version(&conn)?, schema))
     }
 }

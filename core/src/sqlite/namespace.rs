@@ -43,7 +43,11 @@ pub(crate) struct SqliteNamespace {
 impl SqliteNamespace {
     /// Opens (creating if needed) and migrates a namespace database; `None` = in memory.
     /// `upto` stops the migrations at a version (for upgrade tests).
-    pub(crate) fn open(path: Option<PathBuf>, durability: Durability, upto: Option<i64>) -> Result<Self> {
+    pub(crate) fn open(
+        path: Option<PathBuf>,
+        durability: Durability,
+        upto: Option<i64>,
+    ) -> Result<Self> {
         let mut conn = open_connection(path.as_deref(), durability)?;
         migrate(&mut conn, SQLITE_NAMESPACE, upto)?;
         let conn = Arc::new(Mutex::new(conn));

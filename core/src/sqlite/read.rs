@@ -4,11 +4,11 @@ use chrono::DateTime;
 use rusqlite::{Connection, named_params};
 
 use super::conn::{MESSAGE_COLUMNS, map_error, message_from_row};
+use crate::Result;
 use crate::model::{
     CategoryOpts, CategorySummary, GetStreamOpts, ListStreamsOpts, Message, StreamSummary,
     batch_limit,
 };
-use crate::Result;
 
 /// SQLite's "no limit".
 fn sql_limit(batch_size: Option<i64>) -> Result<i64> {
@@ -24,7 +24,8 @@ fn collect(
     let rows = stmt
         .query_map(params, message_from_row)
         .map_err(map_error)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_error)
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(map_error)
 }
 
 pub(crate) fn get_stream(
@@ -111,7 +112,10 @@ pub(crate) fn get_category(
     collect(conn, &sql, &params)
 }
 
-pub(crate) fn list_streams(conn: &Connection, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
+pub(crate) fn list_streams(
+    conn: &Connection,
+    opts: &ListStreamsOpts,
+) -> Result<Vec<StreamSummary>> {
     let prefix = opts.prefix.as_deref().unwrap_or("");
     // Every name starting with the prefix sorts below prefix + U+10FFFF in byte order.
     let upper = format!("{prefix}\u{10FFFF}");
@@ -137,12 +141,9 @@ pub(crate) fn list_streams(conn: &Connection, opts: &ListStreamsOpts) -> Result<
             },
         )
         .map_err(map_error)?;
-    rows.filter(|r| {
-        r.as_ref()
-            .map_or(true, |s| s.stream.starts_with(prefix))
-    })
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .map_err(map_error)
+    rows.filter(|r| r.as_ref().map_or(true, |s| s.stream.starts_with(prefix)))
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(map_error)
 }
 
 pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>> {
@@ -161,7 +162,8 @@ pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>>
             })
         })
         .map_err(map_error)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_error)
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(map_error)
 }
 
 /// Message count, stream count and the time of the newest message.

@@ -294,7 +294,11 @@ fn write(
 /// An import inside the leader's transaction, all or nothing.
 fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
     let last: i64 = conn
-        .query_row("SELECT coalesce(max(global_position), 0) FROM messages", [], |r| r.get(0))
+        .query_row(
+            "SELECT coalesce(max(global_position), 0) FROM messages",
+            [],
+            |r| r.get(0),
+        )
         .map_err(map_error)?;
     if let Some(first) = records.first()
         && first.global_position <= last
