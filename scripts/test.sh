@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project, installing what it needs first. Used by CI (.ci/run).
+#
+#   scripts/test.sh          format check, clippy, and every test
+#
+# The cargo target directory lives outside the clone (reused between runs and clones) unless
+# CARGO_TARGET_DIR is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/messagedb/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust tests (conformance suite on SQLite in memory and on disk)"
+cargo test --workspace --locked
