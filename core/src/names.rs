@@ -66,15 +66,13 @@ pub fn in_consumer_group(stream_name: &str, member: i64, size: i64) -> bool {
 }
 
 /// The category a message is correlated with: `category(metadata.correlationStreamName)`.
-pub(crate) fn correlation_category(
-    metadata: Option<&serde_json::value::RawValue>,
-) -> Option<String> {
+pub(crate) fn correlation_category(metadata: Option<&str>) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Correlation<'a> {
         #[serde(rename = "correlationStreamName", borrow, default)]
         stream: Option<std::borrow::Cow<'a, str>>,
     }
-    let raw = metadata?.get();
+    let raw = metadata?;
     if !raw.contains("correlationStreamName") {
         return None;
     }

@@ -502,6 +502,6 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 /// Parses stored JSON metadata of a namespace.
-pub(crate) fn stored_object(text: Option<String>) -> Result<Option<JsonObject>> {
-    text.map(JsonObject::from_stored).transpose()
+pub(crate) fn stored_object(text: Option<String>) -> Option<JsonObject> {
+    text.map(JsonObject::from_stored)
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::DateTime;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
 use uuid::Uuid;
 
@@ -29,6 +30,10 @@ pub(crate) fn open_connection(path: Option<&Path>, durability: Durability) -> Re
     .map_err(map_error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_error)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Without the query planner stability guarantee, binding `LIMIT ?` marks a cached statement
+    // expired, and every read would be parsed and planned again.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(map_error)?;
     if path.is_some() {
         let synchronous = match durability {
             Durability::Full => "FULL",
@@ -98,30 +103,31 @@ pub(crate) fn map_error(e: rusqlite::Error) -> Error {
     Error::backend(format!("SQLite: {e}"), retryable, e)
 }
 
-/// The columns every message query selects, in the order [`message_from_row`] reads them.
-pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, stream_name, type, position, global_position, data, metadata, time";
+/// A message query: `SELECT <the columns message_from_row reads> FROM messages <rest>`.
+macro_rules! select_messages {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, stream_name, type, position, global_position, data, metadata, time FROM messages ",
+            $rest
+        )
+    };
+}
+pub(crate) use select_messages;
 
-/// A message from a row of [`MESSAGE_COLUMNS`].
+/// A message from a row of [`select_messages`].
 pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let id: [u8; 16] = row.get(0)?;
     let data: String = row.get(5)?;
     let metadata: Option<String> = row.get(6)?;
     let micros: i64 = row.get(7)?;
-    let bad = |i: usize, e: Error| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    };
     Ok(Message {
         id: Uuid::from_bytes(id),
         stream_name: row.get(1)?,
         message_type: row.get(2)?,
         position: row.get(3)?,
         global_position: row.get(4)?,
-        data: JsonObject::from_stored(data).map_err(|e| bad(5, e))?,
-        metadata: metadata
-            .map(JsonObject::from_stored)
-            .transpose()
-            .map_err(|e| bad(6, e))?,
+        data: JsonObject::from_stored(data),
+        metadata: metadata.map(JsonObject::from_stored),
         time: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
     })
 }

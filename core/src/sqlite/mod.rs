@@ -292,7 +292,7 @@ impl Backend for SqliteBackend {
             message_count,
             stream_count,
             last_activity: last.and_then(DateTime::from_timestamp_micros),
-            metadata: stored_object(row.metadata)?,
+            metadata: stored_object(row.metadata),
         })
     }
 

@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use rusqlite::{Connection, named_params};
 
-use super::conn::{MESSAGE_COLUMNS, map_error, message_from_row};
+use super::conn::{map_error, message_from_row, select_messages};
 use crate::Result;
 use crate::model::{
     CategoryOpts, CategorySummary, GetStreamOpts, ListStreamsOpts, Message, StreamSummary,
@@ -37,15 +37,15 @@ pub(crate) fn get_stream(
     match opts.global_position {
         Some(gp) => collect(
             conn,
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND global_position >= :p ORDER BY position LIMIT :l"
+            select_messages!(
+                "WHERE stream_name = :s AND global_position >= :p ORDER BY position LIMIT :l"
             ),
             named_params! {":s": stream_name, ":p": gp, ":l": limit},
         ),
         None => collect(
             conn,
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND position >= :p ORDER BY position LIMIT :l"
+            select_messages!(
+                "WHERE stream_name = :s AND position >= :p ORDER BY position LIMIT :l"
             ),
             named_params! {":s": stream_name, ":p": opts.position.unwrap_or(0), ":l": limit},
         ),
@@ -60,16 +60,12 @@ pub(crate) fn get_last(
     let page = match message_type {
         Some(t) => collect(
             conn,
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s AND type = :t ORDER BY position DESC LIMIT 1"
-            ),
+            select_messages!("WHERE stream_name = :s AND type = :t ORDER BY position DESC LIMIT 1"),
             named_params! {":s": stream_name, ":t": t},
         ),
         None => collect(
             conn,
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE stream_name = :s ORDER BY position DESC LIMIT 1"
-            ),
+            select_messages!("WHERE stream_name = :s ORDER BY position DESC LIMIT 1"),
             named_params! {":s": stream_name},
         ),
     }?;
@@ -92,24 +88,47 @@ pub(crate) fn get_category(
     let limit = sql_limit(opts.batch_size)?;
     let position = opts.position.unwrap_or(1);
     let correlation = opts.correlation.as_deref().filter(|c| !c.is_empty());
-    let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE global_position >= :p");
+    let group = opts.consumer_group;
+    // One static statement per filter combination, so each stays prepared in the cache.
+    // `abs(h % size)` equals `abs(h) % size` without overflowing on i64::MIN.
+    let sql = match (category.is_empty(), correlation.is_some(), group.is_some()) {
+        (true, false, false) => {
+            select_messages!("WHERE global_position >= :p ORDER BY global_position LIMIT :l")
+        }
+        (true, true, false) => select_messages!(
+            "WHERE global_position >= :p AND correlation = :corr ORDER BY global_position LIMIT :l"
+        ),
+        (true, false, true) => select_messages!(
+            "WHERE global_position >= :p AND abs(cardinal_hash % :size) = :member ORDER BY global_position LIMIT :l"
+        ),
+        (true, true, true) => select_messages!(
+            "WHERE global_position >= :p AND correlation = :corr AND abs(cardinal_hash % :size) = :member ORDER BY global_position LIMIT :l"
+        ),
+        (false, false, false) => select_messages!(
+            "WHERE category = :c AND global_position >= :p ORDER BY global_position LIMIT :l"
+        ),
+        (false, true, false) => select_messages!(
+            "WHERE category = :c AND global_position >= :p AND correlation = :corr ORDER BY global_position LIMIT :l"
+        ),
+        (false, false, true) => select_messages!(
+            "WHERE category = :c AND global_position >= :p AND abs(cardinal_hash % :size) = :member ORDER BY global_position LIMIT :l"
+        ),
+        (false, true, true) => select_messages!(
+            "WHERE category = :c AND global_position >= :p AND correlation = :corr AND abs(cardinal_hash % :size) = :member ORDER BY global_position LIMIT :l"
+        ),
+    };
     let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":p", &position), (":l", &limit)];
     if !category.is_empty() {
-        sql.push_str(" AND category = :c");
         params.push((":c", &category));
     }
     if let Some(c) = &correlation {
-        sql.push_str(" AND correlation = :corr");
         params.push((":corr", c));
     }
-    if let Some(g) = &opts.consumer_group {
-        // abs(h % size) == abs(h) % size, without overflowing on i64::MIN.
-        sql.push_str(" AND abs(cardinal_hash % :size) = :member");
+    if let Some(g) = &group {
         params.push((":size", &g.size));
         params.push((":member", &g.member));
     }
-    sql.push_str(" ORDER BY global_position LIMIT :l");
-    collect(conn, &sql, &params)
+    collect(conn, sql, &params)
 }
 
 pub(crate) fn list_streams(

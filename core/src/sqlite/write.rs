@@ -7,8 +7,14 @@
 //! Writers that arrive meanwhile queue up for the leader's next round. So one thread at a time owns
 //! the connection, an uncontended write costs no thread hand-off, and concurrent writers share one
 //! commit (one fsync on a file database).
+//!
+//! On a file database the leader lingers briefly before each commit until as many writers as in its
+//! previous commit have queued again: the writers it just answered come back within microseconds,
+//! and waiting for them turns a stream of small commits into few large ones. A lone writer never
+//! waits (its previous commit held one write).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -45,17 +51,24 @@ struct Pending {
     reply: oneshot::Sender<Result<WriteOutcome>>,
 }
 
+/// The longest a file database's leader waits for writers to come back before it commits.
+const LINGER: Duration = Duration::from_micros(250);
+
 #[derive(Default)]
 struct Queue {
     pending: Vec<Pending>,
     leading: bool,
     closed: bool,
+    /// How many operations the previous commit held.
+    last_batch: usize,
 }
 
 /// The single writer of one namespace database.
 pub(crate) struct SqliteWriter {
     conn: Arc<Mutex<Connection>>,
     queue: Mutex<Queue>,
+    /// Signalled when an operation is queued while a leader is lingering.
+    arrived: Condvar,
     /// On a file database the leader commits on a blocking thread (fsync must not stall the async
     /// runtime); in memory it commits inline.
     blocking: bool,
@@ -67,6 +80,7 @@ impl SqliteWriter {
         SqliteWriter {
             conn,
             queue: Mutex::new(Queue::default()),
+            arrived: Condvar::new(),
             blocking,
             log,
         }
@@ -76,18 +90,22 @@ impl SqliteWriter {
     pub(crate) async fn submit(self: &Arc<Self>, op: WriteOp) -> Result<WriteOutcome> {
         let (reply, outcome) = oneshot::channel();
         let lead = {
-            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let mut q = self.queue();
             if q.closed {
                 return Err(Error::Closed);
             }
             q.pending.push(Pending { op, reply });
             !std::mem::replace(&mut q.leading, true)
         };
+        if !lead && self.blocking {
+            self.arrived.notify_one();
+        }
         if lead {
             if self.blocking {
+                // The leader runs on its own thread for as long as writers keep coming; this
+                // caller waits only for its own outcome, like every other writer.
                 let this = self.clone();
-                // The leader finishes its rounds even if this caller goes away.
-                let _ = tokio::task::spawn_blocking(move || this.lead()).await;
+                drop(tokio::task::spawn_blocking(move || this.lead()));
             } else {
                 self.lead();
             }
@@ -97,20 +115,41 @@ impl SqliteWriter {
 
     /// Stops accepting writes; queued ones are still committed by the current leader.
     pub(crate) fn close(&self) {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+        self.queue().closed = true;
+        self.arrived.notify_all();
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lead(&self) {
+        let mut q = self.queue();
         loop {
-            let batch = {
-                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                if q.pending.is_empty() {
-                    q.leading = false;
-                    return;
+            if self.blocking && q.last_batch > 1 {
+                let deadline = Instant::now() + LINGER;
+                while q.pending.len() < q.last_batch && !q.closed {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    q = self
+                        .arrived
+                        .wait_timeout(q, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
-                std::mem::take(&mut q.pending)
-            };
+            }
+            if q.pending.is_empty() {
+                q.leading = false;
+                q.last_batch = 0;
+                return;
+            }
+            let batch = std::mem::take(&mut q.pending);
+            q.last_batch = batch.len();
+            drop(q);
             self.commit(batch);
+            q = self.queue();
         }
     }
 
@@ -229,7 +268,7 @@ fn write(
         let id = m.id.unwrap_or_else(Uuid::now_v7);
         let position = version + 1 + i as i64;
         let metadata = m.metadata.as_ref().map(|j| j.as_str());
-        let correlation = names::correlation_category(m.metadata.as_ref().map(|j| j.as_raw()));
+        let correlation = names::correlation_category(m.metadata.as_ref().map(|j| j.as_str()));
         let r = conn
             .prepare_cached(
                 "INSERT INTO messages (position, time, stream_name, category, type, data, metadata, id, correlation, cardinal_hash)
@@ -325,7 +364,7 @@ fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
                 m.data.as_str(),
                 m.metadata.as_ref().map(|j| j.as_str()),
                 &m.id.as_bytes()[..],
-                names::correlation_category(m.metadata.as_ref().map(|j| j.as_raw())),
+                names::correlation_category(m.metadata.as_ref().map(|j| j.as_str())),
                 names::stream_hash(&m.stream_name),
             ])
         })
