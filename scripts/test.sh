@@ -13,6 +13,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Every suite's output goes through this log too, so the closing line can add up all of them.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 
@@ -23,4 +27,8 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests (conformance suite on SQLite in memory and on disk)"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+# One closing line for the whole run.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\nall suites: %d passed, %d failed\n", p, f }' "$log"
