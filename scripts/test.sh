@@ -26,7 +26,15 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "rust tests (conformance suite on SQLite in memory and on disk)"
+# PostgreSQL: the given server, or a throwaway cluster for this run (never skipped).
+if [ -z "${MESSAGEDB_TEST_PG_URL:-}" ]; then
+    step "throwaway PostgreSQL"
+    eval "$(scripts/pg.sh start)"
+    trap 'scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"; rm -f "$log"' EXIT
+fi
+echo "PostgreSQL for the tests: $MESSAGEDB_TEST_PG_URL"
+
+step "rust tests (conformance suite on SQLite in memory, SQLite on disk and PostgreSQL)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 # One closing line for the whole run.

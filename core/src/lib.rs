@@ -10,6 +10,7 @@ mod error;
 pub mod migrations;
 mod model;
 mod names;
+mod postgres;
 mod sqlite;
 mod store;
 mod subscribe;

@@ -39,11 +39,11 @@ impl JsonObject {
     /// # Errors
     /// `INVALID_REQUEST` when it is not an object.
     pub fn from_raw(raw: &RawValue, what: &str) -> Result<Self> {
-        if raw.get().trim_start().starts_with('{') {
-            Ok(JsonObject(raw.get().to_owned()))
-        } else {
-            Err(Error::invalid(format!("{what} must be an object")))
+        if !raw.get().trim_start().starts_with('{') {
+            return Err(Error::invalid(format!("{what} must be an object")));
         }
+        check_no_nul(raw.get(), what)?;
+        Ok(JsonObject(raw.get().to_owned()))
     }
 
     /// Converts a `serde_json::Value` that must be an object.
@@ -56,6 +56,7 @@ impl JsonObject {
         }
         let text = serde_json::to_string(value)
             .map_err(|e| Error::invalid(format!("{what} cannot be encoded: {e}")))?;
+        check_no_nul(&text, what)?;
         Ok(JsonObject(text))
     }
 
@@ -81,6 +82,23 @@ impl JsonObject {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// Refuses the escape `\u0000` in JSON text: PostgreSQL's jsonb cannot hold it, and a message must
+/// be storable on every backend alike.
+fn check_no_nul(text: &str, what: &str) -> Result<()> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("\\u0000").map(|i| i + from) {
+        let backslashes = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
+        if backslashes % 2 == 0 {
+            return Err(Error::invalid(format!(
+                "{what} must not contain the character U+0000"
+            )));
+        }
+        from = i + 1;
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for JsonObject {

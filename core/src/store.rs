@@ -11,6 +11,7 @@ use crate::model::{
     NamespaceSummary, NewMessage, StreamSummary, WriteOpts, WriteResult, batch_limit,
     check_stream_name, check_type,
 };
+use crate::postgres::PostgresBackend;
 use crate::sqlite::SqliteBackend;
 use crate::subscribe::{SubscribeOpts, Subscription};
 use crate::{Error, Result, token};
@@ -88,9 +89,7 @@ impl Store {
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
         let backend: Arc<dyn Backend> =
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                return Err(Error::invalid(
-                    "the PostgreSQL backend is not available in this build",
-                ));
+                PostgresBackend::open(url).await?
             } else {
                 Arc::new(SqliteBackend::open(sqlite_location(url)?, options.durability).await?)
             };
@@ -155,8 +154,12 @@ impl Store {
     /// Deletes a namespace and every message in it.
     ///
     /// # Errors
-    /// `NAMESPACE_NOT_FOUND`.
+    /// `NAMESPACE_NOT_FOUND`; `INVALID_REQUEST` for `default`, which every store keeps (its token
+    /// is the admin token, and on PostgreSQL it may be an existing Message DB schema).
     pub async fn delete_namespace(&self, id: &str) -> Result<NamespaceDeleted> {
+        if id == DEFAULT_NAMESPACE {
+            return Err(Error::invalid("the default namespace cannot be deleted"));
+        }
         let messages_deleted = self.backend.delete_namespace(id).await?;
         Ok(NamespaceDeleted {
             namespace: id.into(),

@@ -33,10 +33,32 @@ pub async fn import_keeps_positions_and_writes_continue_after(f: &Fixture) {
     let r = ns.import(records.clone()).await.unwrap();
     assert_eq!((r.imported, r.last_global_position), (3, 15));
     let stored = ns.get_category("", &Default::default()).await.unwrap();
+    let key = |m: &Message| {
+        (
+            m.id,
+            m.stream_name.clone(),
+            m.message_type.clone(),
+            m.position,
+            m.global_position,
+            m.time,
+        )
+    };
     assert_eq!(
-        stored, records,
-        "ids, positions, global positions, times and JSON kept exactly"
+        stored.iter().map(key).collect::<Vec<_>>(),
+        records.iter().map(key).collect::<Vec<_>>(),
+        "ids, positions, global positions and times kept exactly"
     );
+    for (s, r) in stored.iter().zip(&records) {
+        assert_eq!(
+            s.data.to_value(),
+            r.data.to_value(),
+            "JSON kept (PostgreSQL normalizes its text)"
+        );
+        assert_eq!(
+            s.metadata.as_ref().map(|m| m.to_value()),
+            r.metadata.as_ref().map(|m| m.to_value())
+        );
+    }
     let corr = ns
         .get_category(
             "acct",

@@ -4,6 +4,7 @@
 mod errors;
 mod import;
 mod namespaces;
+mod pg;
 mod reads;
 mod stress;
 mod subscriptions;
@@ -16,33 +17,58 @@ use messagedb::{NewMessage, Store};
 /// A backend under test: opens stores on it, fresh per test.
 pub struct Fixture {
     dir: Option<tempfile::TempDir>,
+    postgres: Option<String>,
 }
 
 impl Fixture {
     /// Embedded SQLite, in memory: every `open` is a new empty store.
-    pub fn memory() -> Fixture {
-        Fixture { dir: None }
+    pub async fn memory() -> Fixture {
+        Fixture {
+            dir: None,
+            postgres: None,
+        }
     }
 
     /// Embedded SQLite in a temporary directory: every `open` sees the same data.
-    pub fn file() -> Fixture {
+    pub async fn file() -> Fixture {
         Fixture {
             dir: Some(tempfile::tempdir().expect("temp dir")),
+            postgres: None,
+        }
+    }
+
+    /// PostgreSQL: a new database on the server of `MESSAGEDB_TEST_PG_URL` (scripts/test.sh
+    /// starts a throwaway cluster and sets it); every `open` sees the same data.
+    pub async fn postgres() -> Fixture {
+        Fixture {
+            dir: None,
+            postgres: Some(pg::fresh_database().await),
         }
     }
 
     /// Opens a store on this backend.
     pub async fn open(&self) -> Store {
-        match &self.dir {
-            None => Store::open("sqlite::memory:").await,
-            Some(d) => Store::open(&format!("sqlite://{}", d.path().display())).await,
-        }
-        .expect("open store")
+        let url = self.url().unwrap_or_else(|| "sqlite::memory:".into());
+        Store::open(&url).await.expect("open store")
     }
 
-    /// The directory of a file-backed store, `None` when the data does not outlive the store.
+    /// The URL of a store whose data outlives it (`None` in memory).
+    pub fn url(&self) -> Option<String> {
+        match (&self.dir, &self.postgres) {
+            (_, Some(url)) => Some(url.clone()),
+            (Some(d), None) => Some(format!("sqlite://{}", d.path().display())),
+            (None, None) => None,
+        }
+    }
+
+    /// The directory of a file-backed SQLite store.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_ref().map(|d| d.path())
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
     }
 }
 
@@ -91,7 +117,7 @@ macro_rules! backend_suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    let fixture = $fixture;
+                    let fixture = $fixture.await;
                     crate::$module::$name(&fixture).await;
                 }
             )*
@@ -101,3 +127,4 @@ macro_rules! backend_suite {
 
 backend_suite!(sqlite_memory, crate::Fixture::memory());
 backend_suite!(sqlite_file, crate::Fixture::file());
+backend_suite!(postgres, crate::Fixture::postgres());

@@ -194,6 +194,8 @@ pub async fn list_info_and_delete_report_real_counts(f: &Fixture) {
     assert_eq!(list[i2].description, "two");
     assert_eq!(list[i1].message_count, 0);
 
+    let e = store.delete_namespace("default").await.unwrap_err();
+    assert_eq!(e.to_string(), "the default namespace cannot be deleted");
     let deleted = store.delete_namespace("second").await.unwrap();
     assert_eq!(
         (deleted.namespace.as_str(), deleted.messages_deleted),

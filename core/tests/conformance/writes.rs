@@ -228,6 +228,14 @@ pub async fn bad_input_writes_nothing(f: &Fixture) {
     assert_eq!(e.to_string(), "message.metadata must be an object");
     let e = messagedb::JsonObject::from_json("{not json", "message.data").unwrap_err();
     assert_eq!(e.code(), "INVALID_REQUEST");
+    // PostgreSQL cannot store U+0000, so no backend takes it.
+    let e = messagedb::JsonObject::from_json(r#"{"s":"a\u0000"}"#, "message.data").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "message.data must not contain the character U+0000"
+    );
+    let e = NewMessage::new("T", json!({"s": "a\u{0}b"})).unwrap_err();
+    assert_eq!(e.code(), "INVALID_REQUEST");
     // An empty type slipped past the constructor is still refused by the store.
     let sneaky = NewMessage::from_parts(
         "",
@@ -264,7 +272,7 @@ pub async fn bad_input_writes_nothing(f: &Fixture) {
 pub async fn json_and_time_round_trip_exactly(f: &Fixture) {
     let store = f.open().await;
     let ns = store.namespace("default");
-    let data = r#"{"big":123456789012345678901234567890,"exact":9007199254740993,"f":0.1,"s":"é\u0000\"","nested":{"a":[1,{"b":null}]}}"#;
+    let data = r#"{"big":123456789012345678901234567890,"exact":9007199254740993,"f":0.1,"s":"é\"\\u0000","nested":{"a":[1,{"b":null}]}}"#;
     let m = NewMessage::from_parts(
         "Typed",
         messagedb::JsonObject::from_json(data, "message.data").unwrap(),

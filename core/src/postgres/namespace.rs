@@ -1,0 +1,265 @@
+//! One PostgreSQL namespace schema: reads, the group-committing writer, imports and the commit log.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+use sqlx::PgPool;
+
+use super::read::{self, ReadSql};
+use super::schema::{map_error, namespace_lock, quote};
+use super::write::{PgWrite, PgWriter};
+use crate::backend::NamespaceBackend;
+use crate::model::{
+    BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
+    Message, NewMessage, StreamSummary, WriteOpts,
+};
+use crate::subscribe::CommitLog;
+use crate::{Error, Result, names};
+
+/// One namespace schema.
+pub(crate) struct PgNamespace {
+    pool: PgPool,
+    schema: String,
+    sql: ReadSql,
+    writer: Arc<PgWriter>,
+    log: Arc<CommitLog>,
+    notify: String,
+}
+
+impl PgNamespace {
+    pub(crate) fn new(pool: PgPool, schema: &str, origin: &str) -> Self {
+        let log = Arc::new(CommitLog::default());
+        let notify = format!("{schema} {origin}");
+        PgNamespace {
+            writer: Arc::new(PgWriter::new(
+                pool.clone(),
+                schema,
+                notify.clone(),
+                log.clone(),
+            )),
+            sql: ReadSql::new(schema),
+            schema: schema.into(),
+            pool,
+            log,
+            notify,
+        }
+    }
+
+    pub(crate) fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    pub(crate) async fn message_count(&self) -> Result<i64> {
+        read::message_count(&self.pool, &self.sql).await
+    }
+
+    pub(crate) async fn counts(&self) -> Result<(i64, i64, Option<chrono::NaiveDateTime>)> {
+        read::counts(&self.pool, &self.sql).await
+    }
+
+    /// Commits by other processes: subscribers read storage to find them.
+    pub(crate) fn external_commit(&self) {
+        self.log.publish(None);
+    }
+
+    pub(crate) fn close(&self) {
+        self.log.close();
+    }
+
+    /// Takes the namespace lock and every category lock of `streams`, sorted, in `tx`.
+    async fn lock_all(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        streams: &[&str],
+    ) -> Result<()> {
+        let mut keys: Vec<i64> = streams
+            .iter()
+            .map(|s| names::hash_64(names::category(s)))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(namespace_lock(&self.schema))
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k ORDER BY k")
+            .bind(&keys)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn notify(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        sqlx::query("SELECT pg_notify('messagedb', $1)")
+            .bind(&self.notify)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl NamespaceBackend for PgNamespace {
+    async fn write(
+        &self,
+        stream_name: &str,
+        messages: Vec<NewMessage>,
+        opts: WriteOpts,
+    ) -> Result<BatchResult> {
+        self.writer
+            .submit(PgWrite {
+                stream_name: stream_name.into(),
+                messages,
+                expected_version: opts.expected_version,
+            })
+            .await
+    }
+
+    async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {
+        read::get_stream(&self.pool, &self.sql, stream_name, opts).await
+    }
+
+    async fn get_last(
+        &self,
+        stream_name: &str,
+        message_type: Option<&str>,
+    ) -> Result<Option<Message>> {
+        read::get_last(&self.pool, &self.sql, stream_name, message_type).await
+    }
+
+    async fn stream_version(&self, stream_name: &str) -> Result<Option<i64>> {
+        read::stream_version(&self.pool, &self.sql, stream_name).await
+    }
+
+    async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
+        read::get_category(&self.pool, &self.sql, category, opts).await
+    }
+
+    async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
+        read::list_streams(&self.pool, &self.sql, opts).await
+    }
+
+    async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
+        read::list_categories(&self.pool, &self.sql).await
+    }
+
+    async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {
+        let s = quote(&self.schema);
+        let mut tx = self.pool.begin().await.map_err(map_error)?;
+        let streams: Vec<&str> = records.iter().map(|m| m.stream_name.as_str()).collect();
+        self.lock_all(&mut tx, &streams).await?;
+        let last: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT coalesce(max(global_position), 0) FROM {s}.messages"
+        )))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        let first = records.first().map_or(0, |m| m.global_position);
+        if first <= last {
+            return Err(Error::PositionExists(format!(
+                "global position {first} is not after the namespace's last global position {last}"
+            )));
+        }
+        let gps: Vec<i64> = records.iter().map(|m| m.global_position).collect();
+        let positions: Vec<i64> = records.iter().map(|m| m.position).collect();
+        let ids: Vec<uuid::Uuid> = records.iter().map(|m| m.id).collect();
+        // Under the namespace lock no messagedb writer races these checks.
+        let taken: Option<(String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT m.stream_name, m.position FROM {s}.messages m
+             JOIN unnest($1::text[], $2::bigint[]) AS r(s, p) ON m.stream_name = r.s AND m.position = r.p
+             LIMIT 1"
+        )))
+        .bind(&streams)
+        .bind(&positions)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if let Some((stream, position)) = taken {
+            return Err(Error::PositionExists(format!(
+                "position {position} of stream '{stream}' exists"
+            )));
+        }
+        let duplicate: Option<uuid::Uuid> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT id FROM {s}.messages WHERE id = ANY($1) LIMIT 1"
+        )))
+        .bind(&ids)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if let Some(id) = duplicate {
+            return Err(Error::DuplicateMessageId(id.to_string()));
+        }
+        let times: Vec<chrono::NaiveDateTime> =
+            records.iter().map(|m| m.time.naive_utc()).collect();
+        let types: Vec<&str> = records.iter().map(|m| m.message_type.as_str()).collect();
+        let data: Vec<&str> = records.iter().map(|m| m.data.as_str()).collect();
+        let metadata: Vec<Option<&str>> = records
+            .iter()
+            .map(|m| m.metadata.as_ref().map(|j| j.as_str()))
+            .collect();
+        let inserted = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {s}.messages (global_position, position, time, stream_name, type, data, metadata, id)
+             SELECT g, p, t, s, ty, d::jsonb, m::jsonb, i
+             FROM unnest($1::bigint[], $2::bigint[], $3::timestamp[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[])
+                  AS r(g, p, t, s, ty, d, m, i)"
+        )))
+        .bind(&gps)
+        .bind(&positions)
+        .bind(&times)
+        .bind(&streams)
+        .bind(&types)
+        .bind(&data)
+        .bind(&metadata)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await;
+        // Duplicates within the records themselves.
+        inserted.map_err(map_error)?;
+        let max = gps.last().copied().unwrap_or(last);
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT setval(pg_get_serial_sequence('{}', 'global_position'), $1)",
+            format!("{s}.messages").replace('\'', "''")
+        )))
+        .bind(max)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        self.notify(&mut tx).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.log.publish(None);
+        Ok(ImportResult {
+            imported: records.len() as u64,
+            last_global_position: max,
+        })
+    }
+
+    async fn clear(&self) -> Result<i64> {
+        let s = quote(&self.schema);
+        let mut tx = self.pool.begin().await.map_err(map_error)?;
+        self.lock_all(&mut tx, &[]).await?;
+        let deleted = sqlx::query(AssertSqlSafe(format!("DELETE FROM {s}.messages")))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT setval(pg_get_serial_sequence('{}', 'global_position'), 1, false)",
+            format!("{s}.messages").replace('\'', "''")
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        self.notify(&mut tx).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.log.publish(None);
+        Ok(deleted as i64)
+    }
+
+    fn commits(&self) -> &CommitLog {
+        &self.log
+    }
+}

@@ -1,0 +1,263 @@
+//! The PostgreSQL read queries, with SQL prepared per namespace schema (sqlx caches the prepared
+//! statements on each connection).
+
+use chrono::NaiveDateTime;
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgPool, Row, SqlSafeStr, SqlStr};
+use uuid::Uuid;
+
+use super::schema::{map_error, quote};
+use crate::Result;
+use crate::model::{
+    CategoryOpts, CategorySummary, GetStreamOpts, JsonObject, ListStreamsOpts, Message,
+    StreamSummary, batch_limit,
+};
+
+/// The columns [`message_from_row`] reads.
+const COLUMNS: &str =
+    "id, stream_name, type, position, global_position, data::text, metadata::text, time";
+
+/// Membership of consumer group member $m of size $s, as Message DB computes it
+/// (`MOD(@hash_64(cardinal_id(stream_name)), size) = member`), inlined so that it needs no
+/// search_path and cannot overflow.
+const GROUP_FILTER: &str = "strpos(stream_name, '-') > 0 AND abs(mod(('x' || left(md5(split_part(substr(stream_name, strpos(stream_name, '-') + 1), '+', 1)), 16))::bit(64)::bigint, $S)) = $M";
+
+/// Every read statement of one namespace schema.
+pub(crate) struct ReadSql {
+    stream: SqlStr,
+    stream_by_global: SqlStr,
+    last: SqlStr,
+    last_of_type: SqlStr,
+    version: SqlStr,
+    /// Indexed by (all, correlation, group) as bits.
+    category: [SqlStr; 8],
+    streams: SqlStr,
+    categories: SqlStr,
+    counts: SqlStr,
+    count: SqlStr,
+}
+
+/// SQL built from the (quoted) schema name and constants only; shared, so clones are cheap.
+pub(crate) fn shared_sql(sql: String) -> SqlStr {
+    AssertSqlSafe(std::sync::Arc::<str>::from(sql)).into_sql_str()
+}
+
+impl ReadSql {
+    pub(crate) fn new(schema: &str) -> Self {
+        let s = quote(schema);
+        let select = format!("SELECT {COLUMNS} FROM {s}.messages");
+        let category = std::array::from_fn(|bits| {
+            let all = bits & 1 != 0;
+            let correlation = bits & 2 != 0;
+            let group = bits & 4 != 0;
+            // $1 position, $2 limit, $3 category, $4 correlation, $5 member, $6 size.
+            let mut sql = format!("{select} WHERE global_position >= $1");
+            if !all {
+                sql.push_str(&format!(" AND {s}.category(stream_name) = $3"));
+            }
+            if correlation {
+                sql.push_str(&format!(
+                    " AND {s}.category(metadata->>'correlationStreamName') = $4"
+                ));
+            }
+            if group {
+                sql.push_str(" AND ");
+                sql.push_str(&GROUP_FILTER.replace("$S", "$6").replace("$M", "$5"));
+            }
+            sql.push_str(" ORDER BY global_position LIMIT $2");
+            shared_sql(sql)
+        });
+        ReadSql {
+            stream: shared_sql(format!(
+                "{select} WHERE stream_name = $1 AND position >= $2 ORDER BY position LIMIT $3"
+            )),
+            stream_by_global: shared_sql(format!(
+                "{select} WHERE stream_name = $1 AND global_position >= $2 ORDER BY position LIMIT $3"
+            )),
+            last: shared_sql(format!("{select} WHERE stream_name = $1 ORDER BY position DESC LIMIT 1")),
+            last_of_type: shared_sql(format!(
+                "{select} WHERE stream_name = $1 AND type = $2 ORDER BY position DESC LIMIT 1"
+            )),
+            version: shared_sql(format!("SELECT max(position) FROM {s}.messages WHERE stream_name = $1")),
+            category,
+            streams: shared_sql(format!(
+                "SELECT l.stream_name, l.version, m.time FROM (
+                     SELECT stream_name, max(position) AS version FROM {s}.messages
+                     WHERE stream_name COLLATE \"C\" > $1 AND starts_with(stream_name, $2)
+                     GROUP BY stream_name ORDER BY stream_name COLLATE \"C\" LIMIT $3
+                 ) l JOIN {s}.messages m ON m.stream_name = l.stream_name AND m.position = l.version
+                 ORDER BY l.stream_name COLLATE \"C\""
+            )),
+            categories: shared_sql(format!(
+                "SELECT split_part(stream_name, '-', 1) AS c, count(DISTINCT stream_name), count(*)
+                 FROM {s}.messages GROUP BY 1 ORDER BY split_part(stream_name, '-', 1) COLLATE \"C\""
+            )),
+            counts: shared_sql(format!(
+                "SELECT count(*), count(DISTINCT stream_name),
+                        (SELECT time FROM {s}.messages ORDER BY global_position DESC LIMIT 1)
+                 FROM {s}.messages"
+            )),
+            count: shared_sql(format!("SELECT count(*) FROM {s}.messages")),
+        }
+    }
+}
+
+/// A message from a row of [`COLUMNS`].
+pub(crate) fn message_from_row(row: &PgRow) -> Result<Message> {
+    let get = || -> sqlx::Result<Message> {
+        let time: NaiveDateTime = row.try_get(7)?;
+        let data: Option<String> = row.try_get(5)?;
+        Ok(Message {
+            id: row.try_get::<Uuid, _>(0)?,
+            stream_name: row.try_get(1)?,
+            message_type: row.try_get(2)?,
+            position: row.try_get(3)?,
+            global_position: row.try_get(4)?,
+            data: JsonObject::from_stored(data.unwrap_or_else(|| "{}".into())),
+            metadata: row
+                .try_get::<Option<String>, _>(6)?
+                .map(JsonObject::from_stored),
+            time: time.and_utc(),
+        })
+    };
+    get().map_err(map_error)
+}
+
+fn messages(rows: Vec<PgRow>) -> Result<Vec<Message>> {
+    rows.iter().map(message_from_row).collect()
+}
+
+pub(crate) async fn get_stream(
+    pool: &PgPool,
+    sql: &ReadSql,
+    stream_name: &str,
+    opts: &GetStreamOpts,
+) -> Result<Vec<Message>> {
+    let limit = batch_limit(opts.batch_size)?;
+    let (query, from) = match opts.global_position {
+        Some(gp) => (&sql.stream_by_global, gp),
+        None => (&sql.stream, opts.position.unwrap_or(0)),
+    };
+    let rows = sqlx::query(query.clone())
+        .bind(stream_name)
+        .bind(from)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(map_error)?;
+    messages(rows)
+}
+
+pub(crate) async fn get_last(
+    pool: &PgPool,
+    sql: &ReadSql,
+    stream_name: &str,
+    message_type: Option<&str>,
+) -> Result<Option<Message>> {
+    let query = match message_type {
+        Some(t) => sqlx::query(sql.last_of_type.clone())
+            .bind(stream_name)
+            .bind(t),
+        None => sqlx::query(sql.last.clone()).bind(stream_name),
+    };
+    let row = query.fetch_optional(pool).await.map_err(map_error)?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+pub(crate) async fn stream_version(
+    pool: &PgPool,
+    sql: &ReadSql,
+    stream_name: &str,
+) -> Result<Option<i64>> {
+    sqlx::query_scalar(sql.version.clone())
+        .bind(stream_name)
+        .fetch_one(pool)
+        .await
+        .map_err(map_error)
+}
+
+pub(crate) async fn get_category(
+    pool: &PgPool,
+    sql: &ReadSql,
+    category: &str,
+    opts: &CategoryOpts,
+) -> Result<Vec<Message>> {
+    let limit = batch_limit(opts.batch_size)?;
+    let correlation = opts.correlation.as_deref().filter(|c| !c.is_empty());
+    let group = opts.consumer_group;
+    let bits = usize::from(category.is_empty())
+        | usize::from(correlation.is_some()) << 1
+        | usize::from(group.is_some()) << 2;
+    let rows = sqlx::query(sql.category[bits].clone())
+        .bind(opts.position.unwrap_or(1))
+        .bind(limit)
+        .bind(category)
+        .bind(correlation)
+        .bind(group.map(|g| g.member))
+        .bind(group.map(|g| g.size))
+        .fetch_all(pool)
+        .await
+        .map_err(map_error)?;
+    messages(rows)
+}
+
+pub(crate) async fn list_streams(
+    pool: &PgPool,
+    sql: &ReadSql,
+    opts: &ListStreamsOpts,
+) -> Result<Vec<StreamSummary>> {
+    let rows = sqlx::query(sql.streams.clone())
+        .bind(opts.cursor.as_deref().unwrap_or(""))
+        .bind(opts.prefix.as_deref().unwrap_or(""))
+        .bind(opts.limit.unwrap_or(100))
+        .fetch_all(pool)
+        .await
+        .map_err(map_error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(StreamSummary {
+                stream: r.try_get(0)?,
+                version: r.try_get(1)?,
+                last_activity: r.try_get::<NaiveDateTime, _>(2)?.and_utc(),
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(map_error)
+}
+
+pub(crate) async fn list_categories(pool: &PgPool, sql: &ReadSql) -> Result<Vec<CategorySummary>> {
+    let rows = sqlx::query(sql.categories.clone())
+        .fetch_all(pool)
+        .await
+        .map_err(map_error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(CategorySummary {
+                category: r.try_get(0)?,
+                stream_count: r.try_get(1)?,
+                message_count: r.try_get(2)?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(map_error)
+}
+
+/// Message count, stream count and the time of the newest message.
+pub(crate) async fn counts(
+    pool: &PgPool,
+    sql: &ReadSql,
+) -> Result<(i64, i64, Option<NaiveDateTime>)> {
+    let row = sqlx::query(sql.counts.clone())
+        .fetch_one(pool)
+        .await
+        .map_err(map_error)?;
+    (|| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))().map_err(map_error)
+}
+
+/// How many messages the namespace holds.
+pub(crate) async fn message_count(pool: &PgPool, sql: &ReadSql) -> Result<i64> {
+    sqlx::query_scalar(sql.count.clone())
+        .fetch_one(pool)
+        .await
+        .map_err(map_error)
+}

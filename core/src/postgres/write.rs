@@ -1,0 +1,267 @@
+//! The PostgreSQL write path: group commit of concurrent writes into one call of the namespace's
+//! `messagedb_write` function (one round trip, one transaction).
+//!
+//! Writers queue their write; the first one finding no commit in progress spawns a leader task
+//! (so that a cancelled caller never strands the others), which takes every queued write, sends
+//! them in one call, and answers each writer with its own outcome. Writes that queue meanwhile go
+//! in the leader's next call.
+
+use std::sync::{Arc, Mutex};
+
+use sqlx::{PgPool, Row};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::read::shared_sql;
+use super::schema::{map_error, namespace_lock, quote};
+use crate::model::{BatchResult, Message, NewMessage};
+use crate::subscribe::CommitLog;
+use crate::{Error, Result};
+
+/// The most messages one call carries; the rest wait for the next call.
+const MAX_MESSAGES_PER_CALL: usize = 2000;
+
+/// One queued write.
+pub(crate) struct PgWrite {
+    pub(crate) stream_name: String,
+    pub(crate) messages: Vec<NewMessage>,
+    pub(crate) expected_version: Option<i64>,
+}
+
+struct Pending {
+    write: PgWrite,
+    reply: oneshot::Sender<Result<BatchResult>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    leading: bool,
+}
+
+/// The group-committing writer of one namespace schema.
+pub(crate) struct PgWriter {
+    pool: PgPool,
+    sql: sqlx::SqlStr,
+    lock: i64,
+    notify: String,
+    queue: Mutex<Queue>,
+    log: Arc<CommitLog>,
+}
+
+impl PgWriter {
+    pub(crate) fn new(pool: PgPool, schema: &str, notify: String, log: Arc<CommitLog>) -> Self {
+        PgWriter {
+            pool,
+            sql: shared_sql(format!(
+                "SELECT write_index, first_position, first_global_position, last_global_position,
+                        error, actual_version, duplicate_id, message_time
+                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                quote(schema)
+            )),
+            lock: namespace_lock(schema),
+            notify,
+            queue: Mutex::new(Queue::default()),
+            log,
+        }
+    }
+
+    /// Queues a write and waits for its outcome.
+    pub(crate) async fn submit(self: &Arc<Self>, write: PgWrite) -> Result<BatchResult> {
+        let (reply, outcome) = oneshot::channel();
+        let lead = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.pending.push(Pending { write, reply });
+            !std::mem::replace(&mut q.leading, true)
+        };
+        if lead {
+            let this = self.clone();
+            tokio::spawn(async move { this.lead().await });
+        }
+        outcome.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn lead(&self) {
+        loop {
+            let batch = {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.pending.is_empty() {
+                    q.leading = false;
+                    return;
+                }
+                let mut total = 0;
+                let take = q
+                    .pending
+                    .iter()
+                    .take_while(|p| {
+                        total += p.write.messages.len();
+                        total <= MAX_MESSAGES_PER_CALL
+                    })
+                    .count()
+                    .max(1);
+                q.pending.drain(..take).collect::<Vec<_>>()
+            };
+            self.commit(batch).await;
+        }
+    }
+
+    async fn commit(&self, batch: Vec<Pending>) {
+        let writes: Vec<&PgWrite> = batch.iter().map(|p| &p.write).collect();
+        let keep = self.log.has_subscribers();
+        let mut outcomes = match self.call(&writes, keep).await {
+            Ok(outcomes) => outcomes,
+            // A write that collided with a writer outside messagedb fails the call: run each
+            // write alone so that only it fails.
+            Err(_) if writes.len() > 1 => {
+                let mut each = Vec::with_capacity(writes.len());
+                for w in &writes {
+                    each.push(match self.call(&[w], keep).await {
+                        Ok(mut o) => o.remove(0),
+                        Err(e) => (Err(e), None),
+                    });
+                }
+                each
+            }
+            Err(e) => vec![(Err(e), None)],
+        };
+        if outcomes.iter().any(|(r, _)| r.is_ok()) {
+            // Subscribers get the messages only when every landed write has them at hand.
+            let complete = keep && outcomes.iter().all(|(r, m)| r.is_err() || m.is_some());
+            let messages = complete.then(|| {
+                outcomes
+                    .iter_mut()
+                    .flat_map(|(_, m)| m.take().unwrap_or_default())
+                    .collect::<Vec<Message>>()
+                    .into()
+            });
+            self.log.publish(messages);
+        }
+        for (p, (r, _)) in batch.into_iter().zip(outcomes) {
+            let _ = p.reply.send(r);
+        }
+    }
+
+    /// One call of `messagedb_write` for these writes: each write's outcome, with its messages
+    /// when it landed.
+    #[allow(clippy::type_complexity)]
+    async fn call(
+        &self,
+        writes: &[&PgWrite],
+        keep: bool,
+    ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>> {
+        let n: usize = writes.iter().map(|w| w.messages.len()).sum();
+        let mut index = Vec::with_capacity(n);
+        let mut streams = Vec::with_capacity(n);
+        let mut types = Vec::with_capacity(n);
+        let mut data = Vec::with_capacity(n);
+        let mut metadata = Vec::with_capacity(n);
+        let mut ids = Vec::with_capacity(n);
+        let mut expected = Vec::with_capacity(writes.len());
+        for (i, w) in writes.iter().enumerate() {
+            expected.push(w.expected_version);
+            for m in &w.messages {
+                index.push(i as i32);
+                streams.push(w.stream_name.as_str());
+                types.push(m.message_type.as_str());
+                data.push(m.data.as_str());
+                metadata.push(m.metadata.as_ref().map(|j| j.as_str()));
+                ids.push(m.id.unwrap_or_else(Uuid::now_v7));
+            }
+        }
+        let rows = sqlx::query(self.sql.clone())
+            .bind(self.lock)
+            .bind(&index)
+            .bind(&streams)
+            .bind(&types)
+            .bind(&data)
+            .bind(&metadata)
+            .bind(&ids)
+            .bind(&expected)
+            .bind(&self.notify)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_error)?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        let mut offset = 0;
+        for (row, w) in rows.iter().zip(writes) {
+            let count = w.messages.len();
+            let my_ids = &ids[offset..offset + count];
+            offset += count;
+            outcomes.push(outcome(row, w, my_ids, keep).map_err(map_error)?);
+        }
+        if outcomes.len() != writes.len() {
+            return Err(Error::Backend {
+                message: "messagedb_write answered fewer writes than it was given".into(),
+                retryable: false,
+                source: None,
+            });
+        }
+        Ok(outcomes)
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn outcome(
+    row: &sqlx::postgres::PgRow,
+    w: &PgWrite,
+    ids: &[Uuid],
+    keep: bool,
+) -> sqlx::Result<(Result<BatchResult>, Option<Vec<Message>>)> {
+    let error: Option<String> = row.try_get(4)?;
+    match error.as_deref() {
+        Some("STREAM_VERSION_CONFLICT") => {
+            return Ok((
+                Err(Error::VersionConflict {
+                    stream: w.stream_name.clone(),
+                    expected: w.expected_version.unwrap_or_default(),
+                    actual: row.try_get(5)?,
+                }),
+                None,
+            ));
+        }
+        Some(_) => {
+            let id: Option<Uuid> = row.try_get(6)?;
+            return Ok((
+                Err(Error::DuplicateMessageId(
+                    id.map(|i| i.to_string()).unwrap_or_default(),
+                )),
+                None,
+            ));
+        }
+        None => {}
+    }
+    let position: i64 = row.try_get(1)?;
+    let global_position: i64 = row.try_get(2)?;
+    let last_global_position: i64 = row.try_get(3)?;
+    let time = row.try_get::<chrono::NaiveDateTime, _>(7)?.and_utc();
+    let n = w.messages.len() as i64;
+    // One INSERT numbers its rows in order; its global positions are contiguous unless a writer
+    // outside messagedb took sequence values meanwhile, in which case subscribers read storage.
+    let contiguous = last_global_position - global_position + 1 == n;
+    let messages = (keep && contiguous).then(|| {
+        w.messages
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(i, (m, id))| Message {
+                id: *id,
+                stream_name: w.stream_name.clone(),
+                message_type: m.message_type.clone(),
+                position: position + i as i64,
+                global_position: global_position + i as i64,
+                data: m.data.clone(),
+                metadata: m.metadata.clone(),
+                time,
+            })
+            .collect()
+    });
+    Ok((
+        Ok(BatchResult {
+            position,
+            global_position,
+            last_position: position + n - 1,
+            last_global_position,
+        }),
+        messages,
+    ))
+}
