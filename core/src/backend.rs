@@ -133,4 +133,8 @@ pub trait NamespaceBackend: Send + Sync + 'static {
 
     /// The namespace's commit notifications, for subscriptions.
     fn commits(&self) -> &CommitLog;
+
+    /// Called when a subscription starts: a backend that cannot be told of other processes'
+    /// commits starts watching for them here.
+    fn watch_other_writers(self: Arc<Self>) {}
 }

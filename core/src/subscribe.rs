@@ -36,6 +36,8 @@ pub struct Commit {
 struct Head {
     seq: u64,
     closed: bool,
+    /// The last global position of the previous commit, when it is known.
+    last_global_position: Option<i64>,
 }
 
 /// The feed of one namespace's commits.
@@ -60,12 +62,20 @@ impl CommitLog {
         self.sender.receiver_count() > 0
     }
 
-    /// Publishes a commit that is visible to readers. Callers publish in commit order.
-    pub fn publish(&self, messages: Option<Arc<[Message]>>) {
+    /// Publishes a commit that is visible to readers, with the range of global positions it
+    /// wrote (`None` when unknown) and its messages when the writer has them at hand.
+    ///
+    /// The messages go to subscribers only when the range follows the previous commit's directly.
+    /// Otherwise someone else committed in between (another process sharing the database, a
+    /// Message DB client, an import), and subscribers must read storage so as not to skip it.
+    pub fn publish(&self, range: Option<(i64, i64)>, messages: Option<Arc<[Message]>>) {
         let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
         if head.closed {
             return;
         }
+        let follows = matches!((head.last_global_position, range), (Some(last), Some((first, _))) if first == last + 1);
+        let messages = messages.filter(|_| follows);
+        head.last_global_position = range.map(|(_, last)| last);
         head.seq += 1;
         // A send fails only when no one listens, which is fine.
         let _ = self.sender.send(Arc::new(Commit {
@@ -83,6 +93,11 @@ impl CommitLog {
             seq: head.seq,
             messages: None,
         }));
+    }
+
+    /// The last global position published, when known.
+    pub fn last_global_position(&self) -> Option<i64> {
+        self.head().last_global_position
     }
 
     fn listen(&self) -> broadcast::Receiver<Arc<Commit>> {
@@ -189,6 +204,7 @@ impl Subscription {
             _ => {}
         }
         let receiver = namespace.commits().listen();
+        namespace.clone().watch_other_writers();
         let floor = match opts.target {
             SubscriptionTarget::Stream(_) => 0,
             _ => 1,

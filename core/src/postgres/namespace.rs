@@ -60,7 +60,7 @@ impl PgNamespace {
 
     /// Commits by other processes: subscribers read storage to find them.
     pub(crate) fn external_commit(&self) {
-        self.log.publish(None);
+        self.log.publish(None, None);
     }
 
     pub(crate) fn close(&self) {
@@ -230,7 +230,7 @@ impl NamespaceBackend for PgNamespace {
         .map_err(map_error)?;
         self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
-        self.log.publish(None);
+        self.log.publish(None, None);
         Ok(ImportResult {
             imported: records.len() as u64,
             last_global_position: max,
@@ -255,7 +255,7 @@ impl NamespaceBackend for PgNamespace {
         .map_err(map_error)?;
         self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
-        self.log.publish(None);
+        self.log.publish(None, None);
         Ok(deleted as i64)
     }
 

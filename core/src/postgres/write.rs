@@ -124,7 +124,20 @@ impl PgWriter {
             }
             Err(e) => vec![(Err(e), None)],
         };
-        if outcomes.iter().any(|(r, _)| r.is_ok()) {
+        let range = outcomes
+            .iter()
+            .fold(None, |range: Option<(i64, i64)>, (r, _)| match r {
+                Ok(b) => {
+                    let (first, last) =
+                        range.unwrap_or((b.global_position, b.last_global_position));
+                    Some((
+                        first.min(b.global_position),
+                        last.max(b.last_global_position),
+                    ))
+                }
+                Err(_) => range,
+            });
+        if range.is_some() {
             // Subscribers get the messages only when every landed write has them at hand.
             let complete = keep && outcomes.iter().all(|(r, m)| r.is_err() || m.is_some());
             let messages = complete.then(|| {
@@ -134,7 +147,7 @@ impl PgWriter {
                     .collect::<Vec<Message>>()
                     .into()
             });
-            self.log.publish(messages);
+            self.log.publish(range, messages);
         }
         for (p, (r, _)) in batch.into_iter().zip(outcomes) {
             let _ = p.reply.send(r);

@@ -22,6 +22,8 @@ use crate::{Error, Result};
 
 /// Read connections kept open per file database.
 const READ_POOL_SIZE: usize = 4;
+/// How often a file database with subscribers is checked for other processes' commits.
+const OTHER_WRITERS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Where reads run: on the one connection of an in-memory database, or on a pool over a file.
 enum Readers {
@@ -38,6 +40,8 @@ pub(crate) struct SqliteNamespace {
     readers: Readers,
     log: Arc<CommitLog>,
     closed: AtomicBool,
+    /// Whether a task watches the file for other processes' commits.
+    watching: AtomicBool,
 }
 
 impl SqliteNamespace {
@@ -64,6 +68,7 @@ impl SqliteNamespace {
             readers,
             log,
             closed: AtomicBool::new(false),
+            watching: AtomicBool::new(false),
         })
     }
 
@@ -176,5 +181,46 @@ impl NamespaceBackend for SqliteNamespace {
 
     fn commits(&self) -> &CommitLog {
         &self.log
+    }
+
+    /// Another process sharing the directory commits without telling us: while there are
+    /// subscribers, one task per namespace checks the file's last global position and wakes them
+    /// (they then read storage) when it moved past what this process published.
+    fn watch_other_writers(self: Arc<Self>) {
+        if matches!(self.readers, Readers::Shared(_)) || self.watching.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.watching.store(false, Ordering::Release);
+            return;
+        };
+        let weak = Arc::downgrade(&self);
+        drop(self);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(OTHER_WRITERS_POLL);
+            loop {
+                tick.tick().await;
+                let Some(ns) = weak.upgrade() else { return };
+                if ns.closed.load(Ordering::Acquire) || !ns.log.has_subscribers() {
+                    ns.watching.store(false, Ordering::Release);
+                    return;
+                }
+                let last = ns.read(|c| {
+                    c.query_row(
+                        "SELECT coalesce(max(global_position), 0) FROM messages",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .map_err(super::conn::map_error)
+                });
+                if let Ok(last) = last
+                    && last > ns.log.last_global_position().unwrap_or(0)
+                {
+                    // Known from now on: the next commit of ours that follows it carries messages.
+                    ns.log.publish(Some((last, last)), None);
+                }
+            }
+        });
     }
 }

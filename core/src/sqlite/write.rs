@@ -207,10 +207,22 @@ impl SqliteWriter {
         };
         match outcome {
             Ok(()) => {
-                let any_written = results.iter().any(|(_, r)| r.is_ok());
-                if any_written {
-                    let messages = (publish && !storage_changed).then(|| committed.into());
-                    self.log.publish(messages);
+                let written = results.iter().filter_map(|(_, r)| match r {
+                    Ok(WriteOutcome::Written(b)) => Some(b),
+                    _ => None,
+                });
+                let range = written.fold(None, |range: Option<(i64, i64)>, b| {
+                    let (first, last) =
+                        range.unwrap_or((b.global_position, b.last_global_position));
+                    Some((
+                        first.min(b.global_position),
+                        last.max(b.last_global_position),
+                    ))
+                });
+                if storage_changed {
+                    self.log.publish(None, None);
+                } else if range.is_some() {
+                    self.log.publish(range, publish.then(|| committed.into()));
                 }
                 for (reply, r) in results {
                     let _ = reply.send(r);

@@ -105,6 +105,8 @@ macro_rules! backend_suite {
             subscriptions::all_subscription_from_a_position,
             subscriptions::slow_subscriber_falls_back_to_storage,
             subscriptions::closing_the_store_ends_subscriptions,
+            subscriptions::another_stores_commit_is_never_skipped,
+            subscriptions::another_stores_commit_wakes_subscribers,
             errors::error_codes_and_messages,
             stress::racing_writers_have_one_winner_per_race,
             stress::whole_namespace_subscription_during_concurrent_writes,

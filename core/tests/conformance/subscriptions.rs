@@ -203,3 +203,64 @@ pub async fn closing_the_store_ends_subscriptions(f: &Fixture) {
         .unwrap_err();
     assert_eq!(e.code(), "CLOSED");
 }
+
+/// Two stores on one database (two processes sharing a directory or a PostgreSQL): a commit of the
+/// other store between two of this store's commits is never skipped by this store's subscribers.
+pub async fn another_stores_commit_is_never_skipped(f: &Fixture) {
+    let Some(url) = f.url() else { return };
+    let here = f.open().await;
+    let there = messagedb::Store::open(&url).await.unwrap();
+    let ns = here.namespace("default");
+    let mut sub = ns.subscribe(SubscribeOpts::all()).await.unwrap();
+    ns.write("a-1", msg("Here", json!({})), WriteOpts::default())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut sub).await.global_position, 1);
+    for round in 0..3 {
+        there
+            .namespace("default")
+            .write("b-1", msg("There", json!({})), WriteOpts::default())
+            .await
+            .unwrap();
+        ns.write("a-1", msg("Here", json!({})), WriteOpts::default())
+            .await
+            .unwrap();
+        let first = next(&mut sub).await;
+        let second = next(&mut sub).await;
+        assert_eq!(
+            (first.global_position, first.message_type.as_str()),
+            (2 + 2 * round, "There")
+        );
+        assert_eq!(
+            (second.global_position, second.message_type.as_str()),
+            (3 + 2 * round, "Here")
+        );
+    }
+}
+
+/// A subscriber is woken by another store's commits on the same database even when its own
+/// store writes nothing (LISTEN/NOTIFY on PostgreSQL, a watch of the file on SQLite).
+pub async fn another_stores_commit_wakes_subscribers(f: &Fixture) {
+    let Some(url) = f.url() else { return };
+    let here = f.open().await;
+    let there = messagedb::Store::open(&url).await.unwrap();
+    let mut sub = here
+        .namespace("default")
+        .subscribe(SubscribeOpts::category("remote"))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        there
+            .namespace("default")
+            .write(
+                "remote-1",
+                msg("There", json!({"i": i})),
+                WriteOpts::default(),
+            )
+            .await
+            .unwrap();
+        let m = next(&mut sub).await;
+        assert_eq!((m.position, m.data.to_value()), (i, json!({"i": i})));
+    }
+    nothing_more(&mut sub).await;
+}
