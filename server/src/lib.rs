@@ -1,4 +1,19 @@
-//! The messagedb HTTP server: EventoDB-compatible RPC, Server-Sent Events and import/export.
+//! The messagedb HTTP server: EventoDB-compatible RPC (`/rpc`), Server-Sent Events
+//! (`/subscribe`), NDJSON import (`/import`), health, version and Prometheus metrics, over the
+//! `messagedb` core. Handlers only parse, call core and encode.
 //!
-//! Not built yet; this crate is a placeholder in the workspace layout of design.md.
+//! [`start`] runs it in-process (the npm and Python packages' `serve()` use it); the `messagedb`
+//! binary adds the command line.
 #![forbid(unsafe_code)]
+
+mod app;
+mod auth;
+mod error;
+mod import;
+mod metrics;
+mod rpc;
+mod sse;
+mod state;
+pub mod transfer;
+
+pub use app::{RunningServer, ServeConfig, start};

@@ -1,0 +1,233 @@
+//! The router and the running server: binding, startup output, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use messagedb::{Store, StoreOptions, token};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::{AppState, TokenQuery};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Port; 0 = any free port.
+    pub port: u16,
+    /// Bind address; `None` = every interface, IPv4 and IPv6.
+    pub host: Option<String>,
+    /// In-memory SQLite (without `db_url`) and relaxed authentication.
+    pub test_mode: bool,
+    /// The `default` namespace's token; generated (or the well-known test token) when `None`.
+    pub token: Option<String>,
+    /// `postgres://…` or `sqlite://…`.
+    pub db_url: Option<String>,
+    /// SQLite directory when no `db_url` (and not test mode).
+    pub data_dir: String,
+    /// Largest RPC body in bytes.
+    pub max_body: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            port: 8080,
+            host: None,
+            test_mode: false,
+            token: None,
+            db_url: None,
+            data_dir: "./messagedb-data".into(),
+            max_body: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// A server that is listening.
+pub struct RunningServer {
+    /// `http://localhost:<port>` (or the bound host).
+    pub url: String,
+    /// The bound port.
+    pub port: u16,
+    /// The `default` namespace's token.
+    pub token: String,
+    /// Which backend serves.
+    pub backend: &'static str,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    store: Store,
+}
+
+impl RunningServer {
+    /// Stops accepting, ends streaming responses, waits for the connections to close (at most
+    /// `grace`), and closes the store.
+    pub async fn stop(self, grace: std::time::Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            task.abort();
+        }
+        self.store.close().await;
+    }
+}
+
+/// Opens the store, binds, and serves in the background.
+///
+/// # Errors
+/// A message for people: a bad token, a store that cannot be opened, a port in use.
+pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
+    let url = match (&config.db_url, config.test_mode) {
+        (Some(url), _) => url.clone(),
+        (None, true) => "sqlite::memory:".into(),
+        (None, false) => format!("sqlite://{}", config.data_dir),
+    };
+    let default_token = match &config.token {
+        Some(t) => {
+            let ns = token::parse_token(t).map_err(|e| format!("--token: {e}"))?;
+            if ns != messagedb::DEFAULT_NAMESPACE {
+                return Err(format!(
+                    "--token: the token is for namespace '{ns}', not 'default'"
+                ));
+            }
+            t.clone()
+        }
+        None if config.test_mode => token::DEFAULT_TEST_TOKEN.to_string(),
+        None => token::generate_token(messagedb::DEFAULT_NAMESPACE),
+    };
+    let store = Store::open_with(&url, StoreOptions::default())
+        .await
+        .map_err(|e| format!("cannot open the store at {url}: {e}"))?;
+    store
+        .set_token(messagedb::DEFAULT_NAMESPACE, &default_token)
+        .await
+        .map_err(|e| format!("cannot set the default token: {e}"))?;
+    let listener = bind(config.host.as_deref(), config.port).await?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let (stop, shutdown) = watch::channel(false);
+    let state = AppState {
+        store: store.clone(),
+        auth: Arc::new(Authenticator::new(store.clone(), config.test_mode)),
+        metrics: Arc::new(Metrics::default()),
+        shutdown: shutdown.clone(),
+        max_body: config.max_body,
+    };
+    let app = router(state);
+    let mut stopping = shutdown;
+    let task = tokio::spawn(async move {
+        let graceful = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(graceful)
+            .await
+        {
+            tracing::error!(error = %e, "server failed");
+        }
+    });
+    let host = match config.host.as_deref() {
+        None | Some("0.0.0.0" | "::" | "[::]") => "localhost".to_string(),
+        Some(h) if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+        Some(h) => h.to_string(),
+    };
+    Ok(RunningServer {
+        url: format!("http://{host}:{port}"),
+        port,
+        token: default_token,
+        backend: store.backend_kind(),
+        stop,
+        task,
+        store,
+    })
+}
+
+/// Binds the given host, or every interface: `[::]` with IPv6-only off (so `localhost` works
+/// whether it resolves to 127.0.0.1 or ::1), or `0.0.0.0` where IPv6 is unavailable.
+async fn bind(host: Option<&str>, port: u16) -> Result<TcpListener, String> {
+    let in_use = |addr: &str, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("port {port} is already in use ({addr})")
+        } else {
+            format!("cannot listen on {addr}: {e}")
+        }
+    };
+    if let Some(h) = host {
+        let addr = if h.contains(':') && !h.starts_with('[') {
+            format!("[{h}]:{port}")
+        } else {
+            format!("{h}:{port}")
+        };
+        return TcpListener::bind(&addr).await.map_err(|e| in_use(&addr, e));
+    }
+    let v6 = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port));
+    match dual_stack(v6) {
+        Ok(l) => Ok(l),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(in_use("[::]", e)),
+        Err(_) => TcpListener::bind(("0.0.0.0", port))
+            .await
+            .map_err(|e| in_use("0.0.0.0", e)),
+    }
+}
+
+fn dual_stack(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v6()?;
+    socket.set_reuseaddr(true)?;
+    // IPV6_V6ONLY is off by default on Linux; tokio exposes no setter, std's default applies.
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
+        .route(
+            "/version",
+            get(|| async { axum::Json(json!({"version": env!("CARGO_PKG_VERSION")})) }),
+        )
+        .route("/rpc", post(rpc).fallback(crate::rpc::not_post))
+        .route("/subscribe", get(crate::sse::subscribe))
+        .route("/import", post(crate::import::import))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Endpoint not found")
+        })
+        .with_state(state)
+}
+
+/// Reads the body under the limit (413 `INVALID_REQUEST` past it), then handles the call.
+async fn rpc(
+    state: State<AppState>,
+    query: Query<TokenQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let limit = state.max_body;
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => crate::rpc::handle(state, query, headers, bytes).await,
+        Err(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_REQUEST",
+            format!("Request body exceeds {limit} bytes"),
+        )
+        .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,223 @@
+//! `POST /import`: NDJSON records streamed in, one transaction per batch of 1000, progress
+//! streamed out as Server-Sent Events (§6). Memory stays flat: one batch at a time.
+
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
+use futures_util::StreamExt;
+use messagedb::{JsonObject, Message, Namespace};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+
+use crate::state::AppState;
+
+/// Records per transaction.
+const BATCH: usize = 1000;
+
+/// The query of `/import`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ImportQuery {
+    token: Option<String>,
+    force: Option<String>,
+}
+
+/// One NDJSON record, as `messagedb export` writes it.
+#[derive(Deserialize)]
+struct Record<'a> {
+    id: uuid::Uuid,
+    stream: String,
+    #[serde(rename = "type")]
+    message_type: String,
+    pos: i64,
+    gpos: i64,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    #[serde(borrow, default)]
+    meta: Option<&'a RawValue>,
+    time: String,
+}
+
+fn to_message(line: &str) -> Result<Message, (&'static str, String)> {
+    let value: &RawValue =
+        serde_json::from_str(line).map_err(|e| ("INVALID_JSON", format!("invalid JSON: {e}")))?;
+    let r: Record = serde_json::from_str(value.get())
+        .map_err(|e| ("INVALID_RECORD", format!("invalid record: {e}")))?;
+    let data =
+        JsonObject::from_raw(r.data, "data").map_err(|e| ("INVALID_RECORD", e.to_string()))?;
+    let metadata = match r.meta {
+        Some(m) if m.get().trim() != "null" => {
+            Some(JsonObject::from_raw(m, "meta").map_err(|e| ("INVALID_RECORD", e.to_string()))?)
+        }
+        _ => None,
+    };
+    let time = DateTime::parse_from_rfc3339(&r.time)
+        .map_err(|e| ("INVALID_RECORD", format!("invalid time '{}': {e}", r.time)))?
+        .to_utc();
+    Ok(Message::from_parts(
+        r.id,
+        r.stream,
+        r.message_type,
+        r.pos,
+        r.gpos,
+        data,
+        metadata,
+        time,
+    ))
+}
+
+fn event(value: serde_json::Value) -> Bytes {
+    Bytes::from(format!("data: {value}\n\n"))
+}
+
+/// Handles `POST /import`.
+pub async fn import(
+    State(state): State<AppState>,
+    Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let caller = match state
+        .auth
+        .authenticate(&headers, query.token.as_deref())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let ns = state.store.namespace(&caller.namespace);
+    let force = query.force.as_deref() == Some("true");
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(run(ns, force, body, tx));
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
+    let mut response = Response::new(Body::from_stream(events));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Reads the body line by line, imports batch by batch, reports progress.
+async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
+    let started = Instant::now();
+    let fail = |code: &str, message: String, line: usize| {
+        event(json!({"error": code, "message": message, "line": line}))
+    };
+    if force && let Err(e) = ns.clear().await {
+        let _ = tx.send(fail("IMPORT_FAILED", e.to_string(), 0)).await;
+        return;
+    }
+    let mut chunks = body.into_data_stream();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut batch: Vec<Message> = Vec::with_capacity(BATCH);
+    let mut batch_first_line = 1;
+    let mut line_no = 0usize;
+    let mut imported = 0u64;
+    let mut done_reading = false;
+    loop {
+        // Take every complete line in hand; read more when there is none.
+        let newline = pending.iter().position(|b| *b == b'\n');
+        let line = match (newline, done_reading) {
+            (Some(i), _) => {
+                let rest = pending.split_off(i + 1);
+                std::mem::replace(&mut pending, rest)
+            }
+            (None, false) => {
+                match chunks.next().await {
+                    Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
+                    Some(Err(e)) => {
+                        let _ = tx
+                            .send(fail(
+                                "IMPORT_FAILED",
+                                format!("reading the body: {e}"),
+                                line_no,
+                            ))
+                            .await;
+                        return;
+                    }
+                    None => done_reading = true,
+                }
+                continue;
+            }
+            (None, true) if !pending.is_empty() => std::mem::take(&mut pending),
+            (None, true) => break,
+        };
+        line_no += 1;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        match to_message(text) {
+            Ok(m) => {
+                if batch.is_empty() {
+                    batch_first_line = line_no;
+                }
+                batch.push(m);
+            }
+            Err((code, message)) => {
+                let _ = tx.send(fail(code, message, line_no)).await;
+                return;
+            }
+        }
+        if batch.len() == BATCH
+            && !commit(&ns, &mut batch, &mut imported, batch_first_line, &tx).await
+        {
+            return;
+        }
+    }
+    if !batch.is_empty() && !commit(&ns, &mut batch, &mut imported, batch_first_line, &tx).await {
+        return;
+    }
+    let elapsed = format!("{:.1}s", started.elapsed().as_secs_f64());
+    let _ = tx
+        .send(event(
+            json!({"done": true, "imported": imported, "elapsed": elapsed}),
+        ))
+        .await;
+}
+
+/// Imports one batch; reports progress or the failure (and returns false).
+async fn commit(
+    ns: &Namespace,
+    batch: &mut Vec<Message>,
+    imported: &mut u64,
+    first_line: usize,
+    tx: &mpsc::Sender<Bytes>,
+) -> bool {
+    let records = std::mem::take(batch);
+    match ns.import(records).await {
+        Ok(r) => {
+            *imported += r.imported;
+            let _ = tx
+                .send(event(
+                    json!({"imported": *imported, "gpos": r.last_global_position}),
+                ))
+                .await;
+            true
+        }
+        Err(e) => {
+            let code = match e.code() {
+                "POSITION_EXISTS" | "DUPLICATE_MESSAGE_ID" => "POSITION_EXISTS",
+                "INVALID_REQUEST" => "INVALID_RECORD",
+                _ => "IMPORT_FAILED",
+            };
+            let _ = tx
+                .send(event(
+                    json!({"error": code, "message": e.to_string(), "line": first_line}),
+                ))
+                .await;
+            false
+        }
+    }
+}

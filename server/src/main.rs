@@ -1,0 +1,209 @@
+//! The `messagedb` binary.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, ServeArgs, or_env};
+use messagedb_server::transfer::{self, ExportArgs, ImportArgs};
+use messagedb_server::{ServeConfig, start};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 1 {
+        let _ = Cli::command().print_help();
+        return ExitCode::SUCCESS;
+    }
+    if matches!(args[1].as_str(), "--version" | "-v" | "version") && args.len() == 2 {
+        println!("{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let cli = match Cli::try_parse_from(cli::normalize(args)) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        None => serve(cli.serve, false),
+        Some(Command::Serve(a)) => serve(a, false),
+        Some(Command::Migrate(a)) => serve(a, true),
+        Some(Command::Version) => {
+            println!("{}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some(Command::Help) => {
+            let _ = Cli::command().print_help();
+            ExitCode::SUCCESS
+        }
+        Some(Command::Export(e)) => finish(export(e)),
+        Some(Command::Import(i)) => finish(import(i)),
+    }
+}
+
+fn finish(result: Result<u64, String>) -> ExitCode {
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("messagedb: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn required(value: Option<String>, name: &str, env: &str) -> Result<String, String> {
+    or_env(value, env).ok_or_else(|| format!("--{name} is required"))
+}
+
+fn time_bound(value: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    let Some(v) = value else { return Ok(None) };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&v) {
+        return Ok(Some(t.to_utc()));
+    }
+    chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+        .map(|d| Some(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
+        .map_err(|_| format!("'{v}' is not an RFC 3339 time or a YYYY-MM-DD date"))
+}
+
+fn export(e: cli::ExportCmd) -> Result<u64, String> {
+    transfer::export(&ExportArgs {
+        url: required(e.url, "url", "URL")?,
+        token: required(e.token, "token", "TOKEN")?,
+        categories: e.categories,
+        since: time_bound(e.since)?,
+        until: time_bound(e.until)?,
+        output: e.output,
+        gzip: e.gzip,
+    })
+}
+
+fn import(i: cli::ImportCmd) -> Result<u64, String> {
+    transfer::import(&ImportArgs {
+        url: required(i.url, "url", "URL")?,
+        token: required(i.token, "token", "TOKEN")?,
+        input: i.input,
+        gzip: i.gzip,
+        force: i.force,
+    })
+}
+
+fn config(a: ServeArgs) -> Result<(ServeConfig, String, String), String> {
+    let parse =
+        |v: Option<String>, name: &str| -> Result<Option<String>, String> { Ok(or_env(v, name)) };
+    let port = match parse(a.port.map(|p| p.to_string()), "PORT")? {
+        Some(p) => p.parse().map_err(|_| format!("invalid port '{p}'"))?,
+        None => 8080,
+    };
+    let test_mode = match parse(a.test_mode.map(|t| t.to_string()), "TEST_MODE")? {
+        Some(t) => matches!(t.as_str(), "true" | "1" | "yes" | "on"),
+        None => false,
+    };
+    let max_body = match parse(a.max_body.map(|m| m.to_string()), "MAX_BODY")? {
+        Some(m) => m.parse().map_err(|_| format!("invalid max body '{m}'"))?,
+        None => 16 * 1024 * 1024,
+    };
+    let config = ServeConfig {
+        port,
+        host: or_env(a.host, "HOST"),
+        test_mode,
+        token: or_env(a.token, "TOKEN"),
+        db_url: or_env(a.db_url, "DB_URL"),
+        data_dir: or_env(a.data_dir, "DATA_DIR").unwrap_or_else(|| "./messagedb-data".into()),
+        max_body,
+    };
+    let level = or_env(a.log_level, "LOG_LEVEL").unwrap_or_else(|| "info".into());
+    let format = or_env(a.log_format, "LOG_FORMAT").unwrap_or_else(|| "console".into());
+    Ok((config, level, format))
+}
+
+fn init_logs(level: &str, format: &str) {
+    let filter = tracing_subscriber::EnvFilter::new(format!("{level},hyper=warn,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn serve(args: ServeArgs, migrate_only: bool) -> ExitCode {
+    let (config, level, format) = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("messagedb: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(&level, &format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("messagedb: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        if migrate_only {
+            let url = config
+                .db_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}", config.data_dir));
+            return match messagedb::Store::open(&url).await {
+                Ok(store) => {
+                    store.close().await;
+                    println!("migrated {url}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("messagedb: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        let server = match start(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("messagedb: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let line = "═".repeat(78);
+        println!("backend: {}", server.backend);
+        println!("{line}\ndefault namespace token: {}\n{line}", server.token);
+        println!("listening on {}", server.url);
+        stopped().await;
+        tracing::info!("stopping");
+        server.stop(Duration::from_millis(80)).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// SIGTERM or SIGINT.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

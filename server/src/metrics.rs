@@ -1,0 +1,96 @@
+//! Prometheus metrics: requests by method and code, write and read latency histograms, open
+//! subscriptions, messages written.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets, in seconds.
+const BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The process-wide recorder (several in-process servers share it).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets(BUCKETS)
+            .expect("static buckets are valid");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (an embedding application's); ours still
+        // renders what it records through `metrics::with_local_recorder` callers, so ignore.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    open_subscriptions: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        handle();
+        Metrics {
+            open_subscriptions: AtomicI64::new(0),
+        }
+    }
+}
+
+impl Metrics {
+    /// Records one RPC call.
+    pub fn rpc(&self, method: &str, status: StatusCode, took: Duration) {
+        let method = if method.is_empty() { "-" } else { method };
+        let labels = [
+            ("method", method.to_string()),
+            ("code", status.as_u16().to_string()),
+        ];
+        metrics::counter!("messagedb_rpc_requests_total", &labels).increment(1);
+        let kind = match method {
+            "stream.write" | "stream.writeBatch" => "messagedb_write_duration_seconds",
+            "stream.get" | "stream.last" | "stream.version" | "category.get" => {
+                "messagedb_read_duration_seconds"
+            }
+            _ => return,
+        };
+        metrics::histogram!(kind, "method" => method.to_string()).record(took.as_secs_f64());
+    }
+
+    /// Counts messages written.
+    pub fn written(&self, n: u64) {
+        metrics::counter!("messagedb_messages_written_total").increment(n);
+    }
+
+    /// A subscription opened; the guard closes it when dropped.
+    pub fn subscription(self: &std::sync::Arc<Self>) -> SubscriptionGuard {
+        let n = self.open_subscriptions.fetch_add(1, Ordering::AcqRel) + 1;
+        metrics::gauge!("messagedb_open_subscriptions").set(n as f64);
+        SubscriptionGuard(self.clone())
+    }
+
+    /// How many subscriptions are open.
+    pub fn open_subscriptions(&self) -> i64 {
+        self.open_subscriptions.load(Ordering::Acquire)
+    }
+
+    /// The Prometheus text.
+    pub fn render(&self) -> String {
+        handle().render()
+    }
+}
+
+/// Keeps a subscription counted while it lives.
+pub struct SubscriptionGuard(std::sync::Arc<Metrics>);
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        let n = self.0.open_subscriptions.fetch_sub(1, Ordering::AcqRel) - 1;
+        metrics::gauge!("messagedb_open_subscriptions").set(n as f64);
+    }
+}

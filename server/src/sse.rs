@@ -1,0 +1,178 @@
+//! `GET /subscribe`: Server-Sent Events, one poke per message, history then live (§4).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use messagedb::{ConsumerGroup, SubscribeOpts, Subscription};
+
+use crate::metrics::SubscriptionGuard;
+use crate::state::AppState;
+
+/// How often an idle subscription sends a comment (and so notices a gone client).
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+fn bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_string(),
+    )
+        .into_response()
+}
+
+/// The subscription the query asks for, or the plain-text 400 message.
+fn parse(query: &HashMap<String, String>) -> Result<SubscribeOpts, &'static str> {
+    let stream = query.get("stream").filter(|s| !s.is_empty());
+    let category = query.get("category").filter(|s| !s.is_empty());
+    let all = query.get("all").is_some_and(|a| a == "true");
+    if all && (stream.is_some() || category.is_some()) {
+        return Err("Cannot combine 'all' with 'stream' or 'category'");
+    }
+    if stream.is_some() && category.is_some() {
+        return Err("Cannot specify both 'stream' and 'category'");
+    }
+    let position = match query.get("position") {
+        Some(p) => p.parse::<i64>().map_err(|_| "Invalid position parameter")?,
+        None => 0,
+    };
+    let number = |names: [&str; 2], error: &'static str| -> Result<Option<i64>, &'static str> {
+        match names.iter().find_map(|n| query.get(*n)) {
+            Some(v) => v.parse::<i64>().map(Some).map_err(|_| error),
+            None => Ok(None),
+        }
+    };
+    let member = number(
+        ["consumer", "consumerGroupMember"],
+        "Invalid consumer parameter",
+    )?;
+    let size = number(["size", "consumerGroupSize"], "Invalid size parameter")?;
+    let opts = match (stream, category, all) {
+        (Some(s), None, false) => SubscribeOpts::stream(s.as_str()),
+        (None, Some(c), false) => SubscribeOpts::category(c.as_str()),
+        (None, None, true) => SubscribeOpts::all(),
+        _ => return Err("Either 'stream', 'category', or 'all=true' parameter required"),
+    };
+    let opts = opts.from_position(position);
+    match (member, size, category.is_some()) {
+        (Some(m), Some(s), true) => {
+            if m < 0 {
+                return Err("Invalid consumer parameter");
+            }
+            if s <= 0 {
+                return Err("Invalid size parameter");
+            }
+            if m >= s {
+                return Err("Invalid consumer group: member must be < size");
+            }
+            let group = ConsumerGroup::new(m, s).map_err(|_| "Invalid consumer parameter")?;
+            Ok(opts.consumer_group(group))
+        }
+        _ => Ok(opts),
+    }
+}
+
+/// Handles `GET /subscribe`.
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match state
+        .auth
+        .authenticate(&headers, query.get("token").map(String::as_str))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let opts = match parse(&query) {
+        Ok(o) => o,
+        Err(message) => return bad_request(message),
+    };
+    let subscription = match state
+        .store
+        .namespace(&caller.namespace)
+        .subscribe(opts)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let guard = state.metrics.subscription();
+    let body = Body::from_stream(pokes(subscription, state.shutdown.clone(), guard));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    if let Some(token) = caller.issued_token
+        && let Ok(v) = HeaderValue::from_str(&token)
+    {
+        h.insert("x-messagedb-token", v.clone());
+        h.insert("x-eventodb-token", v);
+    }
+    response
+}
+
+struct Pokes {
+    subscription: Subscription,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    ready_sent: bool,
+    _guard: SubscriptionGuard,
+}
+
+/// `: ready`, then one whole event per message (each chunk is written and flushed as one), a
+/// keepalive comment when idle, the end when the server stops.
+fn pokes(
+    subscription: Subscription,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    guard: SubscriptionGuard,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let state = Pokes {
+        subscription,
+        shutdown,
+        ready_sent: false,
+        _guard: guard,
+    };
+    stream::unfold(state, |mut s| async move {
+        if !s.ready_sent {
+            s.ready_sent = true;
+            return Some((Ok(Bytes::from_static(b": ready\n\n")), s));
+        }
+        if *s.shutdown.borrow() {
+            return None;
+        }
+        let chunk = tokio::select! {
+            next = s.subscription.next() => match next {
+                Some(Ok(m)) => {
+                    // Keys in the order of the spec's example; the name JSON-escaped.
+                    let stream = serde_json::Value::from(m.stream_name);
+                    Bytes::from(format!(
+                        "event: poke\ndata: {{\"stream\":{stream},\"position\":{},\"globalPosition\":{}}}\n\n",
+                        m.position, m.global_position
+                    ))
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "subscription ended by an error");
+                    return None;
+                }
+                None => return None,
+            },
+            _ = tokio::time::sleep(KEEPALIVE) => Bytes::from_static(b": keepalive\n\n"),
+            _ = s.shutdown.changed() => return None,
+        };
+        Some((Ok(chunk), s))
+    })
+}
