@@ -137,3 +137,47 @@ pub fn or_env(flag: Option<String>, name: &str) -> Option<String> {
         .or_else(|| std::env::var(format!("EVENTODB_{name}")).ok())
         .filter(|v| !v.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(normalize(args.iter().map(|s| s.to_string())))
+    }
+
+    #[test]
+    fn every_flag_form_parses() {
+        for form in [
+            &["messagedb", "serve", "--port=0"][..],
+            &["messagedb", "serve", "--port", "0"],
+            &["messagedb", "serve", "-port=0"],
+            &["messagedb", "serve", "-port", "0"],
+            &["messagedb", "--port=0"],
+            &["messagedb", "-port", "0"],
+        ] {
+            let cli = parse(form).unwrap_or_else(|e| panic!("{form:?}: {e}"));
+            let port = match cli.command {
+                Some(Command::Serve(a)) => a.port,
+                None => cli.serve.port,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(port, Some(0), "{form:?}");
+        }
+        let cli = parse(&["messagedb", "serve", "-test-mode", "-db-url=sqlite://x"]).unwrap();
+        let Some(Command::Serve(a)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (a.test_mode, a.db_url.as_deref()),
+            (Some(true), Some("sqlite://x"))
+        );
+    }
+
+    #[test]
+    fn unknown_flags_are_refused() {
+        let e = parse(&["messagedb", "serve", "--nope=1"]).unwrap_err();
+        assert!(e.use_stderr());
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -176,3 +176,76 @@ fn pokes(
         Some((Ok(chunk), s))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parameter_errors_have_the_wire_messages() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[],
+                "Either 'stream', 'category', or 'all=true' parameter required",
+            ),
+            (
+                &[("all", "true"), ("stream", "a-1")],
+                "Cannot combine 'all' with 'stream' or 'category'",
+            ),
+            (
+                &[("stream", "a-1"), ("category", "a")],
+                "Cannot specify both 'stream' and 'category'",
+            ),
+            (
+                &[("stream", "a-1"), ("position", "x")],
+                "Invalid position parameter",
+            ),
+            (
+                &[("category", "a"), ("consumer", "x"), ("size", "2")],
+                "Invalid consumer parameter",
+            ),
+            (
+                &[("category", "a"), ("consumer", "0"), ("size", "y")],
+                "Invalid size parameter",
+            ),
+            (
+                &[("category", "a"), ("consumer", "2"), ("size", "2")],
+                "Invalid consumer group: member must be < size",
+            ),
+        ];
+        for (pairs, message) in cases {
+            assert_eq!(parse(&query(pairs)).unwrap_err(), *message, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn consumer_groups_have_two_spellings() {
+        for (m, s) in [
+            ("consumer", "size"),
+            ("consumerGroupMember", "consumerGroupSize"),
+        ] {
+            let opts = parse(&query(&[
+                ("category", "account"),
+                (m, "1"),
+                (s, "2"),
+                ("position", "5"),
+            ]))
+            .unwrap();
+            assert_eq!(opts.position, 5);
+            assert_eq!(
+                opts.target,
+                messagedb::SubscriptionTarget::Category(
+                    "account".into(),
+                    Some(ConsumerGroup::new(1, 2).unwrap())
+                )
+            );
+        }
+    }
+}
