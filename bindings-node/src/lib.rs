@@ -1,1 +1,67 @@
-//! Node.js and Bun bindings of messagedb (napi-rs). Not built yet: a placeholder in the workspace layout.
+//! Node.js and Bun bindings of messagedb (napi-rs): the native side of the npm package.
+//!
+//! Thin by design: each method parses its input, calls the core and converts the output. Pages of
+//! messages cross the boundary as one JSON text (parsed once by the TypeScript facade), and errors
+//! as `[CODE key=value…] message`, which the facade's one conversion point turns into typed error
+//! classes.
+#![allow(unsafe_code)] // napi-derive generates the FFI glue.
+// Under `cfg(test)` napi-derive registers nothing, so the exports look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+mod names;
+mod namespace;
+mod server;
+mod store;
+mod subscription;
+
+use messagedb::{Message, format_time};
+use serde::Serialize;
+
+/// A core error as a JS error whose message carries the code (async napi functions cannot carry
+/// custom properties), e.g. `[STREAM_VERSION_CONFLICT expected=0 actual=1] Expected version…`.
+pub(crate) fn to_js_error(e: messagedb::Error) -> napi::Error {
+    let details = match &e {
+        messagedb::Error::VersionConflict {
+            expected, actual, ..
+        } => format!(" expected={expected} actual={actual}"),
+        messagedb::Error::Backend { retryable, .. } => format!(" retryable={retryable}"),
+        _ => String::new(),
+    };
+    napi::Error::from_reason(format!("[{}{details}] {e}", e.code()))
+}
+
+/// A message as the facade receives it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JsMessage<'a> {
+    id: &'a uuid::Uuid,
+    stream_name: &'a str,
+    #[serde(rename = "type")]
+    message_type: &'a str,
+    position: i64,
+    global_position: i64,
+    data: &'a messagedb::JsonObject,
+    metadata: Option<&'a messagedb::JsonObject>,
+    time: String,
+}
+
+impl<'a> From<&'a Message> for JsMessage<'a> {
+    fn from(m: &'a Message) -> Self {
+        JsMessage {
+            id: &m.id,
+            stream_name: &m.stream_name,
+            message_type: &m.message_type,
+            position: m.position,
+            global_position: m.global_position,
+            data: &m.data,
+            metadata: m.metadata.as_ref(),
+            time: format_time(m.time),
+        }
+    }
+}
+
+/// JSON text of a value (messages embed their data raw).
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> napi::Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| napi::Error::from_reason(format!("[BACKEND_ERROR] {e}")))
+}

@@ -30,8 +30,13 @@ pub enum Error {
     #[error("Message ID '{0}' already exists")]
     DuplicateMessageId(String),
     /// An imported record's position or global position is taken (or not after the namespace's end).
-    #[error("{0}")]
-    PositionExists(String),
+    #[error("{message}")]
+    PositionExists {
+        /// What is taken.
+        message: String,
+        /// The index of the offending record in the imported batch, when known.
+        record: Option<usize>,
+    },
     /// No namespace with this id.
     #[error("Namespace '{0}' not found")]
     NamespaceNotFound(String),
@@ -61,7 +66,7 @@ impl Error {
             Error::InvalidRequest(_) => "INVALID_REQUEST",
             Error::VersionConflict { .. } => "STREAM_VERSION_CONFLICT",
             Error::DuplicateMessageId(_) => "DUPLICATE_MESSAGE_ID",
-            Error::PositionExists(_) => "POSITION_EXISTS",
+            Error::PositionExists { .. } => "POSITION_EXISTS",
             Error::NamespaceNotFound(_) => "NAMESPACE_NOT_FOUND",
             Error::NamespaceExists(_) => "NAMESPACE_EXISTS",
             Error::Closed => "CLOSED",

@@ -43,7 +43,7 @@ struct Record<'a> {
     time: String,
 }
 
-fn to_message(line: &str) -> Result<Message, (&'static str, String)> {
+fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)> {
     let value: &RawValue =
         serde_json::from_str(line).map_err(|e| ("INVALID_JSON", format!("invalid JSON: {e}")))?;
     let r: Record = serde_json::from_str(value.get())
@@ -56,6 +56,22 @@ fn to_message(line: &str) -> Result<Message, (&'static str, String)> {
         }
         _ => None,
     };
+    // The core's rules, checked per line so that an error names its line.
+    if r.stream.is_empty() {
+        return Err(("INVALID_RECORD", "stream must be a non-empty string".into()));
+    }
+    if r.message_type.is_empty() {
+        return Err(("INVALID_RECORD", "type must be a non-empty string".into()));
+    }
+    if r.pos < 0 || r.gpos < 1 {
+        return Err(("INVALID_RECORD", "pos must be >= 0 and gpos >= 1".into()));
+    }
+    if r.gpos <= after {
+        return Err((
+            "INVALID_RECORD",
+            format!("gpos {} does not increase (after {after})", r.gpos),
+        ));
+    }
     let time = DateTime::parse_from_rfc3339(&r.time)
         .map_err(|e| ("INVALID_RECORD", format!("invalid time '{}': {e}", r.time)))?
         .to_utc();
@@ -120,7 +136,9 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
     let mut chunks = body.into_data_stream();
     let mut pending: Vec<u8> = Vec::new();
     let mut batch: Vec<Message> = Vec::with_capacity(BATCH);
-    let mut batch_first_line = 1;
+    // The line of each record of the batch, to name the line of a failing record.
+    let mut lines: Vec<usize> = Vec::with_capacity(BATCH);
+    let mut last_gpos = 0;
     let mut line_no = 0usize;
     let mut imported = 0u64;
     let mut done_reading = false;
@@ -158,11 +176,10 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
         if text.is_empty() {
             continue;
         }
-        match to_message(text) {
+        match to_message(text, last_gpos) {
             Ok(m) => {
-                if batch.is_empty() {
-                    batch_first_line = line_no;
-                }
+                last_gpos = m.global_position;
+                lines.push(line_no);
                 batch.push(m);
             }
             Err((code, message)) => {
@@ -170,13 +187,11 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
                 return;
             }
         }
-        if batch.len() == BATCH
-            && !commit(&ns, &mut batch, &mut imported, batch_first_line, &tx).await
-        {
+        if batch.len() == BATCH && !commit(&ns, &mut batch, &mut lines, &mut imported, &tx).await {
             return;
         }
     }
-    if !batch.is_empty() && !commit(&ns, &mut batch, &mut imported, batch_first_line, &tx).await {
+    if !batch.is_empty() && !commit(&ns, &mut batch, &mut lines, &mut imported, &tx).await {
         return;
     }
     let elapsed = format!("{:.1}s", started.elapsed().as_secs_f64());
@@ -191,11 +206,24 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
 async fn commit(
     ns: &Namespace,
     batch: &mut Vec<Message>,
+    lines: &mut Vec<usize>,
     imported: &mut u64,
-    first_line: usize,
     tx: &mpsc::Sender<Bytes>,
 ) -> bool {
     let records = std::mem::take(batch);
+    let record_lines = std::mem::take(lines);
+    let ids: Vec<uuid::Uuid> = records.iter().map(|m| m.id).collect();
+    // Which record failed: by index, or by id for a duplicate.
+    let failing = |e: &messagedb::Error| -> usize {
+        let index = match e {
+            messagedb::Error::PositionExists { record, .. } => record.unwrap_or(0),
+            messagedb::Error::DuplicateMessageId(id) => {
+                ids.iter().position(|i| i.to_string() == *id).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        record_lines.get(index).copied().unwrap_or(0)
+    };
     match ns.import(records).await {
         Ok(r) => {
             *imported += r.imported;
@@ -212,9 +240,10 @@ async fn commit(
                 "INVALID_REQUEST" => "INVALID_RECORD",
                 _ => "IMPORT_FAILED",
             };
+            let line = failing(&e);
             let _ = tx
                 .send(event(
-                    json!({"error": code, "message": e.to_string(), "line": first_line}),
+                    json!({"error": code, "message": e.to_string(), "line": line}),
                 ))
                 .await;
             false

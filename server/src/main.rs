@@ -167,6 +167,8 @@ fn serve(args: ServeArgs, migrate_only: bool) -> ExitCode {
                 }
             };
         }
+        // Handle SIGTERM from the moment the port is announced.
+        let stop = stop_signal();
         let server = match start(config).await {
             Ok(s) => s,
             Err(e) => {
@@ -178,32 +180,28 @@ fn serve(args: ServeArgs, migrate_only: bool) -> ExitCode {
         println!("backend: {}", server.backend);
         println!("{line}\ndefault namespace token: {}\n{line}", server.token);
         println!("listening on {}", server.url);
-        stopped().await;
+        stop.await;
         tracing::info!("stopping");
         server.stop(Duration::from_millis(80)).await;
         ExitCode::SUCCESS
     })
 }
 
-/// SIGTERM or SIGINT.
-async fn stopped() {
+/// Resolves on SIGTERM or SIGINT; the handlers are installed when this is called, not when it is
+/// first awaited.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::spawn(tokio::signal::ctrl_c());
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = interrupt.await;
     }
 }

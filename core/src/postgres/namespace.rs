@@ -160,9 +160,12 @@ impl NamespaceBackend for PgNamespace {
         .map_err(map_error)?;
         let first = records.first().map_or(0, |m| m.global_position);
         if first <= last {
-            return Err(Error::PositionExists(format!(
-                "global position {first} is not after the namespace's last global position {last}"
-            )));
+            return Err(Error::PositionExists {
+                message: format!(
+                    "global position {first} is not after the namespace's last global position {last}"
+                ),
+                record: Some(0),
+            });
         }
         let gps: Vec<i64> = records.iter().map(|m| m.global_position).collect();
         let positions: Vec<i64> = records.iter().map(|m| m.position).collect();
@@ -179,9 +182,12 @@ impl NamespaceBackend for PgNamespace {
         .await
         .map_err(map_error)?;
         if let Some((stream, position)) = taken {
-            return Err(Error::PositionExists(format!(
-                "position {position} of stream '{stream}' exists"
-            )));
+            return Err(Error::PositionExists {
+                message: format!("position {position} of stream '{stream}' exists"),
+                record: records
+                    .iter()
+                    .position(|m| m.stream_name == stream && m.position == position),
+            });
         }
         let duplicate: Option<uuid::Uuid> = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT id FROM {s}.messages WHERE id = ANY($1) LIMIT 1"

@@ -114,7 +114,10 @@ pub(crate) fn map_error(e: sqlx::Error) -> Error {
                 match db.constraint() {
                     Some("messages_id") => return Error::DuplicateMessageId(String::new()),
                     Some("messages_stream" | "messages_pkey") => {
-                        return Error::PositionExists(db.message().to_string());
+                        return Error::PositionExists {
+                            message: db.message().to_string(),
+                            record: None,
+                        };
                     }
                     _ => {}
                 }

@@ -93,7 +93,10 @@ pub(crate) fn map_error(e: rusqlite::Error) -> Error {
             return Error::DuplicateMessageId(String::new());
         }
         if msg.contains("messages.stream_name") || msg.contains("messages.global_position") {
-            return Error::PositionExists(msg.clone());
+            return Error::PositionExists {
+                message: msg.clone(),
+                record: None,
+            };
         }
     }
     let retryable = matches!(

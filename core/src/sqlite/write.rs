@@ -354,13 +354,16 @@ fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
     if let Some(first) = records.first()
         && first.global_position <= last
     {
-        return Err(Error::PositionExists(format!(
-            "global position {} is not after the namespace's last global position {last}",
-            first.global_position
-        )));
+        return Err(Error::PositionExists {
+            message: format!(
+                "global position {} is not after the namespace's last global position {last}",
+                first.global_position
+            ),
+            record: Some(0),
+        });
     }
     conn.execute_batch("SAVEPOINT import").map_err(map_error)?;
-    let result = records.iter().try_for_each(|m| {
+    let result = records.iter().enumerate().try_for_each(|(i, m)| {
         conn.prepare_cached(
             "INSERT INTO messages (global_position, position, time, stream_name, category, type, data, metadata, id, correlation, cardinal_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -383,10 +386,10 @@ fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
         .map(|_| ())
         .map_err(|e| match map_error(e) {
             Error::DuplicateMessageId(_) => Error::DuplicateMessageId(m.id.to_string()),
-            Error::PositionExists(_) => Error::PositionExists(format!(
-                "position {} of stream '{}' exists",
-                m.position, m.stream_name
-            )),
+            Error::PositionExists { .. } => Error::PositionExists {
+                message: format!("position {} of stream '{}' exists", m.position, m.stream_name),
+                record: Some(i),
+            },
             other => other,
         })
     });

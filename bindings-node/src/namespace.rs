@@ -1,0 +1,283 @@
+//! `NativeNamespace`: the message operations of one namespace.
+
+use messagedb::{
+    CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, Namespace, NewMessage,
+    SubscribeOpts, WriteOpts, format_time,
+};
+use napi_derive::napi;
+use serde_json::json;
+
+use crate::subscription::NativeSubscription;
+use crate::{JsMessage, to_js_error, to_json};
+
+/// One namespace's messages (wrapped by the facade's `Namespace`).
+#[napi]
+pub struct NativeNamespace {
+    ns: Namespace,
+}
+
+impl NativeNamespace {
+    pub(crate) fn new(ns: Namespace) -> Self {
+        NativeNamespace { ns }
+    }
+}
+
+/// A message to write; data and metadata as JSON text.
+#[napi(object)]
+pub struct NativeNewMessage {
+    /// Message type.
+    pub r#type: String,
+    /// JSON text of the data object.
+    pub data_json: String,
+    /// JSON text of the metadata object, absent or `null` for none.
+    pub metadata_json: Option<String>,
+    /// UUID; generated when absent.
+    pub id: Option<String>,
+}
+
+/// Where a write landed.
+#[napi(object)]
+pub struct NativeWriteResult {
+    /// Stream position of the (first) message.
+    pub position: i64,
+    /// Global position of the (first) message.
+    pub global_position: i64,
+    /// Stream position of the last message (batches).
+    pub last_position: i64,
+    /// Global position of the last message (batches).
+    pub last_global_position: i64,
+}
+
+/// Options of a read; unused fields are ignored.
+#[napi(object)]
+pub struct NativeReadOptions {
+    /// Stream position (stream reads) or global position (category reads).
+    pub position: Option<i64>,
+    /// Global position (stream reads).
+    pub global_position: Option<i64>,
+    /// Batch size (-1 = unlimited).
+    pub batch_size: Option<i64>,
+    /// Correlation category (category reads).
+    pub correlation: Option<String>,
+    /// Consumer group member.
+    pub member: Option<i64>,
+    /// Consumer group size.
+    pub size: Option<i64>,
+}
+
+/// What to subscribe to.
+#[napi(object)]
+pub struct NativeSubscribeOptions {
+    /// A stream.
+    pub stream: Option<String>,
+    /// A category.
+    pub category: Option<String>,
+    /// Every message of the namespace.
+    pub all: Option<bool>,
+    /// Start position (stream position for a stream, global position otherwise).
+    pub position: Option<i64>,
+    /// Consumer group member.
+    pub member: Option<i64>,
+    /// Consumer group size.
+    pub size: Option<i64>,
+}
+
+fn new_message(m: NativeNewMessage) -> messagedb::Result<NewMessage> {
+    let data = JsonObject::from_json(&m.data_json, "message.data")?;
+    let metadata = match m.metadata_json.as_deref() {
+        None | Some("null") => None,
+        Some(text) => Some(JsonObject::from_json(text, "message.metadata")?),
+    };
+    let id = match m.id.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            uuid::Uuid::parse_str(s)
+                .map_err(|_| messagedb::Error::invalid("options.id must be a UUID"))?,
+        ),
+    };
+    Ok(NewMessage::from_parts(m.r#type, data, metadata, id))
+}
+
+fn group(member: Option<i64>, size: Option<i64>) -> messagedb::Result<Option<ConsumerGroup>> {
+    match (member, size) {
+        (None, None) => Ok(None),
+        (Some(m), Some(s)) => ConsumerGroup::new(m, s).map(Some),
+        _ => Err(messagedb::Error::invalid(
+            "options.consumerGroup requires both member and size",
+        )),
+    }
+}
+
+#[napi]
+impl NativeNamespace {
+    /// Writes one message.
+    #[napi]
+    pub async fn write(
+        &self,
+        stream: String,
+        message: NativeNewMessage,
+        expected_version: Option<i64>,
+    ) -> napi::Result<NativeWriteResult> {
+        let message = new_message(message).map_err(to_js_error)?;
+        let mut opts = WriteOpts::default();
+        opts.expected_version = expected_version;
+        let r = self
+            .ns
+            .write(&stream, message, opts)
+            .await
+            .map_err(to_js_error)?;
+        Ok(NativeWriteResult {
+            position: r.position,
+            global_position: r.global_position,
+            last_position: r.position,
+            last_global_position: r.global_position,
+        })
+    }
+
+    /// Writes several messages to one stream atomically.
+    #[napi]
+    pub async fn write_batch(
+        &self,
+        stream: String,
+        messages: Vec<NativeNewMessage>,
+        expected_version: Option<i64>,
+    ) -> napi::Result<NativeWriteResult> {
+        let messages = messages
+            .into_iter()
+            .map(new_message)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(to_js_error)?;
+        let mut opts = WriteOpts::default();
+        opts.expected_version = expected_version;
+        let r = self
+            .ns
+            .write_batch(&stream, messages, opts)
+            .await
+            .map_err(to_js_error)?;
+        Ok(NativeWriteResult {
+            position: r.position,
+            global_position: r.global_position,
+            last_position: r.last_position,
+            last_global_position: r.last_global_position,
+        })
+    }
+
+    /// A stream's messages; JSON array.
+    #[napi]
+    pub async fn get_stream(
+        &self,
+        stream: String,
+        options: NativeReadOptions,
+    ) -> napi::Result<String> {
+        let mut opts = GetStreamOpts::default();
+        opts.position = options.position;
+        opts.global_position = options.global_position;
+        opts.batch_size = options.batch_size;
+        let page = self
+            .ns
+            .get_stream(&stream, &opts)
+            .await
+            .map_err(to_js_error)?;
+        to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+    }
+
+    /// A stream's last message (optionally of a type); JSON or `null`.
+    #[napi]
+    pub async fn get_last(
+        &self,
+        stream: String,
+        message_type: Option<String>,
+    ) -> napi::Result<String> {
+        let m = self
+            .ns
+            .get_last(&stream, message_type.as_deref())
+            .await
+            .map_err(to_js_error)?;
+        to_json(&m.as_ref().map(JsMessage::from))
+    }
+
+    /// A stream's version, `null` when empty.
+    #[napi]
+    pub async fn stream_version(&self, stream: String) -> napi::Result<Option<i64>> {
+        self.ns.stream_version(&stream).await.map_err(to_js_error)
+    }
+
+    /// A category's messages by global position; JSON array.
+    #[napi]
+    pub async fn get_category(
+        &self,
+        category: String,
+        options: NativeReadOptions,
+    ) -> napi::Result<String> {
+        let mut opts = CategoryOpts::default();
+        opts.position = options.position;
+        opts.batch_size = options.batch_size;
+        opts.correlation = options.correlation;
+        opts.consumer_group = group(options.member, options.size).map_err(to_js_error)?;
+        let page = self
+            .ns
+            .get_category(&category, &opts)
+            .await
+            .map_err(to_js_error)?;
+        to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+    }
+
+    /// Streams by name; JSON array of `{stream, version, lastActivity}`.
+    #[napi]
+    pub async fn list_streams(
+        &self,
+        prefix: Option<String>,
+        cursor: Option<String>,
+        limit: Option<i64>,
+    ) -> napi::Result<String> {
+        let mut opts = ListStreamsOpts::default();
+        opts.prefix = prefix;
+        opts.cursor = cursor;
+        opts.limit = limit;
+        let list = self.ns.list_streams(&opts).await.map_err(to_js_error)?;
+        let out: Vec<_> = list
+            .iter()
+            .map(|s| json!({"stream": s.stream, "version": s.version, "lastActivity": format_time(s.last_activity)}))
+            .collect();
+        to_json(&out)
+    }
+
+    /// Categories with counts; JSON array of `{category, streamCount, messageCount}`.
+    #[napi]
+    pub async fn list_categories(&self) -> napi::Result<String> {
+        let list = self.ns.list_categories().await.map_err(to_js_error)?;
+        let out: Vec<_> = list
+            .iter()
+            .map(|c| json!({"category": c.category, "streamCount": c.stream_count, "messageCount": c.message_count}))
+            .collect();
+        to_json(&out)
+    }
+
+    /// Starts a subscription (history, then live).
+    #[napi]
+    pub async fn subscribe(
+        &self,
+        options: NativeSubscribeOptions,
+    ) -> napi::Result<NativeSubscription> {
+        let opts = match (
+            options.stream,
+            options.category,
+            options.all.unwrap_or(false),
+        ) {
+            (Some(s), None, false) => SubscribeOpts::stream(s),
+            (None, Some(c), false) => SubscribeOpts::category(c),
+            (None, None, true) => SubscribeOpts::all(),
+            _ => {
+                return Err(to_js_error(messagedb::Error::invalid(
+                    "subscribe needs exactly one of stream, category or all",
+                )));
+            }
+        };
+        let mut opts = opts.from_position(options.position.unwrap_or(0));
+        if let Some(g) = group(options.member, options.size).map_err(to_js_error)? {
+            opts = opts.consumer_group(g);
+        }
+        let sub = self.ns.subscribe(opts).await.map_err(to_js_error)?;
+        Ok(NativeSubscription::new(sub))
+    }
+}
