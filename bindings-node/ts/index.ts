@@ -1,0 +1,326 @@
+/**
+ * messagedb for Bun and Node: a message store on the Message DB model (streams, categories,
+ * optimistic concurrency, consumer groups, subscriptions), in process on embedded SQLite or
+ * PostgreSQL, plus the bundled HTTP server.
+ *
+ * ```ts
+ * import { MessageStore } from "messagedb";
+ * const store = await MessageStore.open(":memory:");
+ * const ns = store.namespace("default");
+ * await ns.write("account-1", { type: "Opened", data: { owner: "ada" } }, { expectedVersion: -1 });
+ * for await (const m of ns.subscribe({ category: "account" })) { console.log(m.type); break; }
+ * ```
+ * @packageDocumentation
+ */
+import * as nativeModule from "../native/index.cjs";
+import { native } from "./call";
+import { toMessageDBError } from "./errors";
+
+export * from "./errors";
+
+const addon = nativeModule as typeof import("../native/index.cjs");
+
+/** `Symbol.asyncDispose` where the runtime has it (Node 20+, Bun), a registered symbol otherwise. */
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+  (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
+/** A position given by the caller: a number, or a bigint. */
+export type Position = number | bigint;
+
+/** A stored message. */
+export interface Message {
+  /** Its id (UUID). */
+  id: string;
+  /** The stream it belongs to. */
+  streamName: string;
+  /** Its type. */
+  type: string;
+  /** Its position in the stream (0-based, gapless). */
+  position: number;
+  /** Its position in the namespace (from 1). */
+  globalPosition: number;
+  /** The payload. */
+  data: Record<string, unknown>;
+  /** The metadata, `null` when none. */
+  metadata: Record<string, unknown> | null;
+  /** When it was written (UTC; the store keeps microseconds, a Date milliseconds). */
+  time: Date;
+}
+
+/** A message to write. */
+export interface NewMessage {
+  /** Its type (non-empty). */
+  type: string;
+  /** The payload (an object). */
+  data: Record<string, unknown>;
+  /** Metadata (an object), or null. */
+  metadata?: Record<string, unknown> | null;
+  /** Its id (UUID); generated as a UUIDv7 when absent. For `writeBatch` only. */
+  id?: string;
+}
+
+/** Where a write landed. */
+export interface WriteResult {
+  /** Stream position. */
+  position: number;
+  /** Global position. */
+  globalPosition: number;
+}
+
+/** Where a batch landed. */
+export interface BatchResult extends WriteResult {
+  /** Stream position of the last message. */
+  lastPosition: number;
+  /** Global position of the last message. */
+  lastGlobalPosition: number;
+}
+
+/** A consumer group member: `member` of `size`. */
+export interface ConsumerGroup {
+  member: Position;
+  size: Position;
+}
+
+/** What a subscription follows: exactly one of `stream`, `category`, `all`. */
+export interface SubscribeOptions {
+  stream?: string;
+  category?: string;
+  all?: boolean;
+  /** Stream position for a stream, global position otherwise (inclusive; default the start). */
+  position?: Position;
+  /** For category subscriptions. */
+  consumerGroup?: ConsumerGroup;
+}
+
+const num = (p: Position | undefined | null): number | undefined =>
+  p === undefined || p === null ? undefined : Number(p);
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+interface RawMessage extends Omit<Message, "time"> {
+  time: string;
+}
+
+const toMessage = (m: RawMessage): Message => ({ ...m, time: new Date(m.time) });
+
+function toNative(m: NewMessage, id?: string) {
+  return {
+    type: typeof m?.type === "string" ? m.type : "",
+    // Anything but an object reaches the core as JSON `null`, which it refuses with its message.
+    dataJson: isObject(m?.data) ? JSON.stringify(m.data) : "null",
+    metadataJson: m?.metadata === undefined || m?.metadata === null ? undefined : JSON.stringify(m.metadata),
+    id: id ?? m?.id,
+  };
+}
+
+/** A namespace's messages. */
+export class Namespace {
+  /** @internal */
+  constructor(private readonly inner: InstanceType<typeof addon.NativeNamespace>) {}
+
+  /** Writes one message; `expectedVersion` (-1 = the stream must be empty) is checked atomically. */
+  async write(stream: string, message: NewMessage, options: { id?: string; expectedVersion?: Position } = {}): Promise<WriteResult> {
+    const r = await native(() => this.inner.write(stream, toNative(message, options.id), num(options.expectedVersion)));
+    return { position: r.position, globalPosition: r.globalPosition };
+  }
+
+  /** Writes several messages to one stream atomically, at contiguous positions. */
+  async writeBatch(stream: string, messages: NewMessage[], options: { expectedVersion?: Position } = {}): Promise<BatchResult> {
+    return native(() => this.inner.writeBatch(stream, messages.map((m) => toNative(m)), num(options.expectedVersion)));
+  }
+
+  /** A stream's messages by position (batch size default 1000, max 10000, -1 = all). */
+  async getStream(stream: string, options: { position?: Position; globalPosition?: Position; batchSize?: Position } = {}): Promise<Message[]> {
+    const json = await native(() =>
+      this.inner.getStream(stream, {
+        position: num(options.position),
+        globalPosition: num(options.globalPosition),
+        batchSize: num(options.batchSize),
+      }),
+    );
+    return (JSON.parse(json) as RawMessage[]).map(toMessage);
+  }
+
+  /** A stream's last message (optionally the last of a type), or `null`. */
+  async getLast(stream: string, options: { type?: string } = {}): Promise<Message | null> {
+    const raw = JSON.parse(await native(() => this.inner.getLast(stream, options.type))) as RawMessage | null;
+    return raw && toMessage(raw);
+  }
+
+  /** A stream's version (its last position), or `null` when it has no messages. */
+  async streamVersion(stream: string): Promise<number | null> {
+    return (await native(() => this.inner.streamVersion(stream))) ?? null;
+  }
+
+  /** A category's messages by global position; `""` reads every message of the namespace. */
+  async getCategory(
+    category: string,
+    options: { position?: Position; batchSize?: Position; correlation?: string; consumerGroup?: ConsumerGroup } = {},
+  ): Promise<Message[]> {
+    const json = await native(() =>
+      this.inner.getCategory(category, {
+        position: num(options.position),
+        batchSize: num(options.batchSize),
+        correlation: options.correlation,
+        member: num(options.consumerGroup?.member),
+        size: num(options.consumerGroup?.size),
+      }),
+    );
+    return (JSON.parse(json) as RawMessage[]).map(toMessage);
+  }
+
+  /** Streams in byte order of their names. */
+  async listStreams(options: { prefix?: string; cursor?: string; limit?: number } = {}): Promise<{ stream: string; version: number; lastActivity: Date }[]> {
+    const json = await native(() => this.inner.listStreams(options.prefix, options.cursor, options.limit));
+    return (JSON.parse(json) as { stream: string; version: number; lastActivity: string }[]).map((s) => ({
+      ...s,
+      lastActivity: new Date(s.lastActivity),
+    }));
+  }
+
+  /** Categories with their stream and message counts. */
+  async listCategories(): Promise<{ category: string; streamCount: number; messageCount: number }[]> {
+    return JSON.parse(await native(() => this.inner.listCategories()));
+  }
+
+  /**
+   * Every matching message at or after the start position, history then live, exactly once and in
+   * order. `break` (or `return()`) closes it; so does closing the store.
+   */
+  subscribe(options: SubscribeOptions): AsyncGenerator<Message, void, undefined> {
+    const inner = this.inner;
+    return (async function* () {
+      const sub = await native(() =>
+        inner.subscribe({
+          stream: options.stream,
+          category: options.category,
+          all: options.all,
+          position: num(options.position),
+          member: num(options.consumerGroup?.member),
+          size: num(options.consumerGroup?.size),
+        }),
+      );
+      try {
+        for (;;) {
+          const json = await native(() => sub.next());
+          if (json === null || json === undefined) return;
+          yield toMessage(JSON.parse(json));
+        }
+      } finally {
+        sub.close();
+      }
+    })();
+  }
+}
+
+/** A message store: embedded SQLite (`":memory:"`, a directory) or PostgreSQL (`"postgres://…"`). */
+export class MessageStore {
+  private constructor(private readonly inner: InstanceType<typeof addon.NativeStore>) {}
+
+  /** Opens a store; the `default` namespace exists after open. */
+  static async open(url: string): Promise<MessageStore> {
+    return new MessageStore(await native(() => addon.NativeStore.open(url)));
+  }
+
+  /** `"sqlite"` or `"postgres"`. */
+  get backend(): string {
+    return this.inner.backend;
+  }
+
+  /** A namespace's messages (an unknown namespace fails at first use). */
+  namespace(id: string): Namespace {
+    return new Namespace(this.inner.namespace(id));
+  }
+
+  /** Short for {@link MessageStore.namespace}. */
+  ns(id: string): Namespace {
+    return this.namespace(id);
+  }
+
+  /** Creates a namespace; its token is returned once (only its hash is stored). */
+  async createNamespace(
+    id: string,
+    options: { description?: string; token?: string; metadata?: Record<string, unknown> } = {},
+  ): Promise<{ namespace: string; token: string; createdAt: Date }> {
+    const json = await native(() =>
+      this.inner.createNamespace(id, {
+        description: options.description,
+        token: options.token,
+        metadataJson: options.metadata === undefined ? undefined : JSON.stringify(options.metadata),
+      }),
+    );
+    const r = JSON.parse(json);
+    return { ...r, createdAt: new Date(r.createdAt) };
+  }
+
+  /** Deletes a namespace and its messages. */
+  async deleteNamespace(id: string): Promise<{ namespace: string; deletedAt: Date; messagesDeleted: number }> {
+    const r = JSON.parse(await native(() => this.inner.deleteNamespace(id)));
+    return { ...r, deletedAt: new Date(r.deletedAt) };
+  }
+
+  /** Every namespace, newest first. */
+  async listNamespaces(): Promise<{ namespace: string; description: string; createdAt: Date; messageCount: number }[]> {
+    const list = JSON.parse(await native(() => this.inner.listNamespaces()));
+    return list.map((n: { createdAt: string }) => ({ ...n, createdAt: new Date(n.createdAt) }));
+  }
+
+  /** A namespace's details with real counts. */
+  async namespaceInfo(id: string): Promise<{
+    namespace: string;
+    description: string;
+    createdAt: Date;
+    messageCount: number;
+    streamCount: number;
+    lastActivity: Date | null;
+    metadata: Record<string, unknown> | null;
+  }> {
+    const r = JSON.parse(await native(() => this.inner.namespaceInfo(id)));
+    return { ...r, createdAt: new Date(r.createdAt), lastActivity: r.lastActivity ? new Date(r.lastActivity) : null };
+  }
+
+  /** Closes the store: subscriptions end, later calls fail with `ClosedError`. */
+  async close(): Promise<void> {
+    await this.inner.close();
+  }
+
+  /** `await using store = await MessageStore.open(…)`. */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** A server started by {@link serve}. */
+export interface Server {
+  /** `http://localhost:<port>`. */
+  url: string;
+  /** The bound port. */
+  port: number;
+  /** The `default` namespace's (admin) token. */
+  token: string;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the same server as `messagedb serve` in this process (test mode and port 0 by default). */
+export async function serve(
+  options: { port?: number; testMode?: boolean; dbUrl?: string; token?: string; dataDir?: string; host?: string } = {},
+): Promise<Server> {
+  const s = await native(() => addon.serve(options));
+  return { url: s.url, port: s.port, token: s.token, close: () => s.close() };
+}
+
+/** The category of a stream: the text before the first `-`. */
+export const category = (name: string): string => addon.category(name);
+/** The id of a stream: the text after the first `-`, or `null`. */
+export const id = (name: string): string | null => addon.id(name) ?? null;
+/** The cardinal id of a stream: its id up to the first `+`, or `null`. */
+export const cardinalId = (name: string): string | null => addon.cardinalId(name) ?? null;
+/** Whether a name is a category (no `-`). */
+export const isCategory = (name: string): boolean => addon.isCategory(name);
+/** Message DB's `hash_64` of a string (a signed 64-bit integer). */
+export const hash64 = (value: string): bigint => addon.hash64(value);
+
+export { toMessageDBError };
