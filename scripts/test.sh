@@ -37,6 +37,21 @@ echo "PostgreSQL for the tests: $MESSAGEDB_TEST_PG_URL"
 step "rust tests (conformance suite on SQLite in memory, SQLite on disk and PostgreSQL)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
+step "JavaScript tooling (Bun, @napi-rs/cli, TypeScript from npm)"
+command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+npm ci --no-audit --no-fund --loglevel=error
+
+step "server black-box suite (Bun, real HTTP against the messagedb binary)"
+cargo build -p messagedb-server --locked
+export MESSAGEDB_BIN="$CARGO_TARGET_DIR/debug/messagedb"
+(cd test && ../node_modules/.bin/bun test --timeout 30000 ./*.test.ts) 2>&1 | tee -a "$log"
+
+step "npm package: build, pack, install into a fresh project, test under Node and Bun"
+bash scripts/test-node.sh 2>&1 | tee -a "$log"
+
 # One closing line for the whole run.
+# cargo: "test result: ok. N passed; M failed"; bun: " N pass" / " M fail"; node --test: "# pass N" / "# fail M".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^ *[0-9]+ pass$/ { p += $1 } /^ *[0-9]+ fail$/ { f += $1 }
+     /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
      END { printf "\nall suites: %d passed, %d failed\n", p, f }' "$log"
