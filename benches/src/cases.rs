@@ -291,6 +291,6 @@ pub fn read_case(name: &str, fixture: &ReadFixture, plan: &Plan) -> BenchResult<
 /// How many messages a page holds and the sum of their global positions, to check that both
 /// sides return the same messages without allocating in the timed loop. Dropping the page is part
 /// of each side's cost.
-fn positions(page: impl Iterator<Item = i64>) -> (usize, i64) {
+pub(crate) fn positions(page: impl Iterator<Item = i64>) -> (usize, i64) {
     page.fold((0, 0), |(n, sum), gp| (n + 1, sum + gp))
 }

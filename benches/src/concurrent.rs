@@ -26,20 +26,20 @@ const THROUGHPUT_BOUND: f64 = 10.0;
 /// What the writers of one run did: every write's latency (ns), and how many writes completed
 /// before the deadline (the last write of each writer ends after it).
 #[derive(Debug, Default)]
-struct WindowRun {
-    latencies: Vec<u64>,
-    completed: usize,
+pub(crate) struct WindowRun {
+    pub(crate) latencies: Vec<u64>,
+    pub(crate) completed: usize,
 }
 
 impl WindowRun {
-    fn merge(&mut self, other: WindowRun) {
+    pub(crate) fn merge(&mut self, other: WindowRun) {
         self.latencies.extend(other.latencies);
         self.completed += other.completed;
     }
 }
 
 /// One timed run of one contender, over a window of the given length.
-type RoundRun<'a> = Box<dyn FnMut(Duration) -> WindowRun + 'a>;
+pub(crate) type RoundRun<'a> = Box<dyn FnMut(Duration) -> WindowRun + 'a>;
 
 /// The stream writer `w` writes to.
 fn stream_of(w: usize) -> String {
@@ -48,7 +48,7 @@ fn stream_of(w: usize) -> String {
 
 /// Runs every contender for `plan.round` in each round, rotating which goes first, after a warm-up.
 /// Throughput counts the writes completed inside each window.
-fn rotate_rounds(plan: &Plan, contenders: &mut [RoundRun<'_>]) -> Vec<Samples> {
+pub(crate) fn rotate_rounds(plan: &Plan, contenders: &mut [RoundRun<'_>]) -> Vec<Samples> {
     for run in contenders.iter_mut() {
         run(plan.warmup);
     }

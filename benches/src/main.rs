@@ -3,16 +3,20 @@
 //! and a summary table on stderr.
 //!
 //! ```text
-//! cargo run --release -p messagedb-bench -- [--quick] [--case NAME]... [--dir PATH] [--list]
+//! cargo run --release -p messagedb-bench -- [--quick] [--case NAME]... [--dir PATH]
+//!     [--pg-url URL] [--list]
 //! ```
 //!
 //! `--quick` uses small counts and short rounds (a smoke test of a few seconds); `--case` runs only
-//! the named cases; `--dir` is where file databases are created (default: the system temp dir).
+//! the named cases; `--dir` is where file databases are created (default: the system temp dir);
+//! `--pg-url` (or `MESSAGEDB_BENCH_PG_URL`) is a PostgreSQL server for the `pg_*` cases, which
+//! each create and drop a database there (skipped with a note when there is none).
 
 mod baseline;
 mod cases;
 mod concurrent;
 mod measure;
+mod postgres;
 mod report;
 mod tail;
 
@@ -38,17 +42,26 @@ const CASES: &[&str] = &[
     "tail_poll_1m",
 ];
 
+/// Every case name: the SQLite cases, then the PostgreSQL ones.
+fn all_cases() -> impl Iterator<Item = &'static str> {
+    CASES.iter().chain(postgres::PG_CASES).copied()
+}
+
 /// The command line.
 struct Args {
     quick: bool,
     cases: Vec<String>,
     dir: PathBuf,
+    /// The PostgreSQL server of the `pg_*` cases (`--pg-url`, else the environment).
+    pg_url: Option<String>,
 }
 
 fn usage() -> String {
     format!(
-        "usage: messagedb-bench [--quick] [--case NAME]... [--dir PATH] [--list]\ncases: {}",
-        CASES.join(", ")
+        "usage: messagedb-bench [--quick] [--case NAME]... [--dir PATH] [--pg-url URL] [--list]\n\
+         (the pg_* cases need --pg-url or {})\ncases: {}",
+        postgres::PG_URL_ENV,
+        all_cases().collect::<Vec<_>>().join(", ")
     )
 }
 
@@ -57,6 +70,7 @@ fn parse_args() -> BenchResult<Option<Args>> {
         quick: false,
         cases: Vec::new(),
         dir: std::env::temp_dir(),
+        pg_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -66,14 +80,15 @@ fn parse_args() -> BenchResult<Option<Args>> {
                 let name = it.next().ok_or_else(usage)?;
                 // The shared-connection line comes from the concurrent case.
                 let name = name.trim_end_matches("_shared_conn").to_string();
-                if !CASES.contains(&name.as_str()) {
+                if !all_cases().any(|c| c == name) {
                     return Err(format!("unknown case '{name}'\n{}", usage()).into());
                 }
                 args.cases.push(name);
             }
             "--dir" => args.dir = it.next().ok_or_else(usage)?.into(),
+            "--pg-url" => args.pg_url = Some(it.next().ok_or_else(usage)?),
             "--list" => {
-                println!("{}", CASES.join("\n"));
+                println!("{}", all_cases().collect::<Vec<_>>().join("\n"));
                 return Ok(None);
             }
             "-h" | "--help" => {
@@ -84,7 +99,12 @@ fn parse_args() -> BenchResult<Option<Args>> {
         }
     }
     if args.cases.is_empty() {
-        args.cases = CASES.iter().map(|c| c.to_string()).collect();
+        args.cases = all_cases().map(String::from).collect();
+    }
+    if args.pg_url.is_none() {
+        args.pg_url = std::env::var(postgres::PG_URL_ENV)
+            .ok()
+            .filter(|u| !u.is_empty());
     }
     Ok(Some(args))
 }
@@ -99,6 +119,8 @@ struct Sizes {
     fixture_streams: u64,
     /// Messages in other categories for `tail_poll_1m`.
     tail_others: u64,
+    /// The PostgreSQL cases.
+    pg: postgres::PgSizes,
 }
 
 impl Sizes {
@@ -118,6 +140,7 @@ impl Sizes {
                 },
                 fixture_streams: 200,
                 tail_others: 20_000,
+                pg: postgres::PgSizes::new(true),
             }
         } else {
             Sizes {
@@ -133,6 +156,7 @@ impl Sizes {
                 },
                 fixture_streams: 1000,
                 tail_others: 1_000_000,
+                pg: postgres::PgSizes::new(false),
             }
         }
     }
@@ -153,9 +177,14 @@ fn run(args: &Args) -> BenchResult<Vec<Comparison>> {
     let sizes = Sizes::new(args.quick);
     let mut results = Vec::new();
     let mut fixture = None;
-    for case in CASES.iter().filter(|c| args.cases.iter().any(|a| a == *c)) {
+    let mut skipped = Vec::new();
+    for case in all_cases().filter(|c| args.cases.iter().any(|a| a == c)) {
+        if postgres::PG_CASES.contains(&case) && args.pg_url.is_none() {
+            skipped.push(case);
+            continue;
+        }
         eprintln!("running {case}…");
-        let done = match *case {
+        let done = match case {
             "write_single_memory" => cases::write_single_memory(&sizes.single)?,
             "write_concurrent_8_file" => {
                 concurrent::write_concurrent_8_file(&sizes.concurrent, &args.dir)?
@@ -170,9 +199,20 @@ fn run(args: &Args) -> BenchResult<Vec<Comparison>> {
                     None => Vec::new(),
                 }
             }
+            pg if postgres::PG_CASES.contains(&pg) => match &args.pg_url {
+                Some(url) => postgres::run_case(pg, url, &sizes.pg)?,
+                None => Vec::new(),
+            },
             other => return Err(format!("case '{other}' has no runner").into()),
         };
         emit(&mut results, done)?;
+    }
+    if !skipped.is_empty() {
+        eprintln!(
+            "skipped {} (no PostgreSQL server: give --pg-url URL or set {})",
+            skipped.join(", "),
+            postgres::PG_URL_ENV
+        );
     }
     Ok(results)
 }

@@ -71,7 +71,7 @@ impl RunningServer {
     /// Stops accepting, ends streaming responses, waits for the connections to close (at most
     /// `grace`), and closes the store.
     pub async fn stop(self, grace: std::time::Duration) {
-        let _ = self.stop.send(true);
+        self.stop.send_replace(true);
         let mut task = self.task;
         if tokio::time::timeout(grace, &mut task).await.is_err() {
             task.abort();

@@ -75,6 +75,8 @@ impl PostgresBackend {
             .map_err(|e| Error::invalid(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
+            // A ping before every query would double the round trips of a read.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await

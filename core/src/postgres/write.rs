@@ -56,7 +56,7 @@ impl PgWriter {
             sql: shared_sql(format!(
                 "SELECT write_index, first_position, first_global_position, last_global_position,
                         error, actual_version, duplicate_id, message_time
-                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 quote(schema)
             )),
             lock: namespace_lock(schema),
@@ -163,33 +163,39 @@ impl PgWriter {
         keep: bool,
     ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>> {
         let n: usize = writes.iter().map(|w| w.messages.len()).sum();
+        let streams: Vec<&str> = writes.iter().map(|w| w.stream_name.as_str()).collect();
+        let expected: Vec<Option<i64>> = writes.iter().map(|w| w.expected_version).collect();
         let mut index = Vec::with_capacity(n);
-        let mut streams = Vec::with_capacity(n);
         let mut types = Vec::with_capacity(n);
         let mut data = Vec::with_capacity(n);
         let mut metadata = Vec::with_capacity(n);
         let mut ids = Vec::with_capacity(n);
-        let mut expected = Vec::with_capacity(writes.len());
+        let mut given = Vec::new();
         for (i, w) in writes.iter().enumerate() {
-            expected.push(w.expected_version);
             for m in &w.messages {
-                index.push(i as i32);
-                streams.push(w.stream_name.as_str());
+                index.push(i as i32 + 1);
                 types.push(m.message_type.as_str());
                 data.push(m.data.as_str());
                 metadata.push(m.metadata.as_ref().map(|j| j.as_str()));
-                ids.push(m.id.unwrap_or_else(Uuid::now_v7));
+                match m.id {
+                    Some(id) => {
+                        given.push(id);
+                        ids.push(id);
+                    }
+                    None => ids.push(Uuid::now_v7()),
+                }
             }
         }
         let rows = sqlx::query(self.sql.clone())
             .bind(self.lock)
-            .bind(&index)
             .bind(&streams)
+            .bind(&expected)
+            .bind(&index)
             .bind(&types)
             .bind(&data)
             .bind(&metadata)
             .bind(&ids)
-            .bind(&expected)
+            .bind(&given)
             .bind(&self.notify)
             .fetch_all(&self.pool)
             .await
