@@ -5,6 +5,7 @@
 
 mod namespace;
 mod read;
+mod readers;
 mod schema;
 mod write;
 
@@ -21,6 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
 use self::namespace::PgNamespace;
+use self::readers::PgReaders;
 use self::schema::{
     REGISTRY_LOCK, latest_namespace_version, map_error, migrate_namespace, migrate_registry, quote,
     schema_for,
@@ -38,6 +40,7 @@ const POOL_SIZE: u32 = 16;
 /// The PostgreSQL backend.
 pub(crate) struct PostgresBackend {
     pool: PgPool,
+    readers: Arc<PgReaders>,
     default_schema: String,
     /// Identifies this store in notifications, so that it ignores its own.
     origin: String,
@@ -73,6 +76,7 @@ impl PostgresBackend {
         let (url, default_schema) = split_schema_param(url)?;
         let options = PgConnectOptions::from_str(&url)
             .map_err(|e| Error::invalid(format!("invalid PostgreSQL URL: {e}")))?;
+        let readers = Arc::new(PgReaders::new(options.clone(), POOL_SIZE as usize));
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             // A ping before every query would double the round trips of a read.
@@ -84,6 +88,7 @@ impl PostgresBackend {
         let origin = uuid::Uuid::now_v7().simple().to_string();
         let backend = Arc::new(PostgresBackend {
             pool,
+            readers,
             default_schema,
             origin,
             namespaces: RwLock::new(HashMap::new()),
@@ -248,6 +253,7 @@ impl PostgresBackend {
         let ns = map.entry(id.into()).or_insert_with(|| {
             Arc::new(PgNamespace::new(
                 self.pool.clone(),
+                self.readers.clone(),
                 &row.schema,
                 &self.origin,
             ))
@@ -453,6 +459,7 @@ impl Backend for PostgresBackend {
         for ns in map.values() {
             ns.close();
         }
+        self.readers.close();
         self.pool.close().await;
     }
 }

@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::PgPool;
 
 use super::read::{self, ReadSql};
+use super::readers::PgReaders;
 use super::schema::{map_error, namespace_lock, quote};
 use super::write::{PgWrite, PgWriter};
 use crate::backend::NamespaceBackend;
@@ -17,9 +18,23 @@ use crate::model::{
 use crate::subscribe::CommitLog;
 use crate::{Error, Result, names};
 
+/// Runs a read on a lent connection, returning it to the idle ones only when the read completed.
+macro_rules! with_reader {
+    ($self:ident, |$c:ident| $read:expr) => {{
+        let mut reader = $self.readers.acquire().await?;
+        let $c = reader.conn();
+        let out = $read.await;
+        if out.is_ok() {
+            reader.release();
+        }
+        out
+    }};
+}
+
 /// One namespace schema.
 pub(crate) struct PgNamespace {
     pool: PgPool,
+    readers: Arc<PgReaders>,
     schema: String,
     sql: ReadSql,
     writer: Arc<PgWriter>,
@@ -28,7 +43,7 @@ pub(crate) struct PgNamespace {
 }
 
 impl PgNamespace {
-    pub(crate) fn new(pool: PgPool, schema: &str, origin: &str) -> Self {
+    pub(crate) fn new(pool: PgPool, readers: Arc<PgReaders>, schema: &str, origin: &str) -> Self {
         let log = Arc::new(CommitLog::default());
         let notify = format!("{schema} {origin}");
         PgNamespace {
@@ -41,6 +56,7 @@ impl PgNamespace {
             sql: ReadSql::new(schema),
             schema: schema.into(),
             pool,
+            readers,
             log,
             notify,
         }
@@ -51,11 +67,11 @@ impl PgNamespace {
     }
 
     pub(crate) async fn message_count(&self) -> Result<i64> {
-        read::message_count(&self.pool, &self.sql).await
+        with_reader!(self, |c| read::message_count(c, &self.sql))
     }
 
     pub(crate) async fn counts(&self) -> Result<(i64, i64, Option<chrono::NaiveDateTime>)> {
-        read::counts(&self.pool, &self.sql).await
+        with_reader!(self, |c| read::counts(c, &self.sql))
     }
 
     /// Commits by other processes: subscribers read storage to find them.
@@ -120,7 +136,7 @@ impl NamespaceBackend for PgNamespace {
     }
 
     async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {
-        read::get_stream(&self.pool, &self.sql, stream_name, opts).await
+        with_reader!(self, |c| read::get_stream(c, &self.sql, stream_name, opts))
     }
 
     async fn get_last(
@@ -128,23 +144,28 @@ impl NamespaceBackend for PgNamespace {
         stream_name: &str,
         message_type: Option<&str>,
     ) -> Result<Option<Message>> {
-        read::get_last(&self.pool, &self.sql, stream_name, message_type).await
+        with_reader!(self, |c| read::get_last(
+            c,
+            &self.sql,
+            stream_name,
+            message_type
+        ))
     }
 
     async fn stream_version(&self, stream_name: &str) -> Result<Option<i64>> {
-        read::stream_version(&self.pool, &self.sql, stream_name).await
+        with_reader!(self, |c| read::stream_version(c, &self.sql, stream_name))
     }
 
     async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
-        read::get_category(&self.pool, &self.sql, category, opts).await
+        with_reader!(self, |c| read::get_category(c, &self.sql, category, opts))
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
-        read::list_streams(&self.pool, &self.sql, opts).await
+        with_reader!(self, |c| read::list_streams(c, &self.sql, opts))
     }
 
     async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
-        read::list_categories(&self.pool, &self.sql).await
+        with_reader!(self, |c| read::list_categories(c, &self.sql))
     }
 
     async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgPool, Row, SqlSafeStr, SqlStr};
+use sqlx::{AssertSqlSafe, PgConnection, Row, SqlSafeStr, SqlStr};
 use uuid::Uuid;
 
 use super::schema::{map_error, quote};
@@ -128,7 +128,7 @@ fn messages(rows: Vec<PgRow>) -> Result<Vec<Message>> {
 }
 
 pub(crate) async fn get_stream(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
     stream_name: &str,
     opts: &GetStreamOpts,
@@ -142,14 +142,14 @@ pub(crate) async fn get_stream(
         .bind(stream_name)
         .bind(from)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(map_error)?;
     messages(rows)
 }
 
 pub(crate) async fn get_last(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
     stream_name: &str,
     message_type: Option<&str>,
@@ -160,24 +160,24 @@ pub(crate) async fn get_last(
             .bind(t),
         None => sqlx::query(sql.last.clone()).bind(stream_name),
     };
-    let row = query.fetch_optional(pool).await.map_err(map_error)?;
+    let row = query.fetch_optional(&mut *conn).await.map_err(map_error)?;
     row.as_ref().map(message_from_row).transpose()
 }
 
 pub(crate) async fn stream_version(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
     stream_name: &str,
 ) -> Result<Option<i64>> {
     sqlx::query_scalar(sql.version.clone())
         .bind(stream_name)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(map_error)
 }
 
 pub(crate) async fn get_category(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
     category: &str,
     opts: &CategoryOpts,
@@ -195,14 +195,14 @@ pub(crate) async fn get_category(
         .bind(correlation)
         .bind(group.map(|g| g.member))
         .bind(group.map(|g| g.size))
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(map_error)?;
     messages(rows)
 }
 
 pub(crate) async fn list_streams(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
     opts: &ListStreamsOpts,
 ) -> Result<Vec<StreamSummary>> {
@@ -210,7 +210,7 @@ pub(crate) async fn list_streams(
         .bind(opts.cursor.as_deref().unwrap_or(""))
         .bind(opts.prefix.as_deref().unwrap_or(""))
         .bind(opts.limit.unwrap_or(100))
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(map_error)?;
     rows.iter()
@@ -225,9 +225,12 @@ pub(crate) async fn list_streams(
         .map_err(map_error)
 }
 
-pub(crate) async fn list_categories(pool: &PgPool, sql: &ReadSql) -> Result<Vec<CategorySummary>> {
+pub(crate) async fn list_categories(
+    conn: &mut PgConnection,
+    sql: &ReadSql,
+) -> Result<Vec<CategorySummary>> {
     let rows = sqlx::query(sql.categories.clone())
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(map_error)?;
     rows.iter()
@@ -244,20 +247,20 @@ pub(crate) async fn list_categories(pool: &PgPool, sql: &ReadSql) -> Result<Vec<
 
 /// Message count, stream count and the time of the newest message.
 pub(crate) async fn counts(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &ReadSql,
 ) -> Result<(i64, i64, Option<NaiveDateTime>)> {
     let row = sqlx::query(sql.counts.clone())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(map_error)?;
     (|| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))().map_err(map_error)
 }
 
 /// How many messages the namespace holds.
-pub(crate) async fn message_count(pool: &PgPool, sql: &ReadSql) -> Result<i64> {
+pub(crate) async fn message_count(conn: &mut PgConnection, sql: &ReadSql) -> Result<i64> {
     sqlx::query_scalar(sql.count.clone())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(map_error)
 }

@@ -1,10 +1,11 @@
 //! The PostgreSQL write path: group commit of concurrent writes into one call of the namespace's
 //! `messagedb_write` function (one round trip, one transaction).
 //!
-//! Writers queue their write; the first one finding no commit in progress spawns a leader task
-//! (so that a cancelled caller never strands the others), which takes every queued write, sends
-//! them in one call, and answers each writer with its own outcome. Writes that queue meanwhile go
-//! in the leader's next call.
+//! Writers queue their write; a writer finding fewer than [`MAX_CALLS_IN_FLIGHT`] calls under way
+//! spawns a leader task (so that a cancelled caller never strands the others), which takes every
+//! queued write, sends them in one call, and answers each writer with its own outcome. Writes that
+//! queue meanwhile go in the next call. Two calls in flight let one travel and wait for the
+//! namespace lock while the other commits; the lock keeps their commits in order.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,8 @@ use crate::{Error, Result};
 
 /// The most messages one call carries; the rest wait for the next call.
 const MAX_MESSAGES_PER_CALL: usize = 2000;
+/// How many calls of one namespace may be under way at once.
+const MAX_CALLS_IN_FLIGHT: usize = 2;
 
 /// One queued write.
 pub(crate) struct PgWrite {
@@ -36,7 +39,7 @@ struct Pending {
 #[derive(Default)]
 struct Queue {
     pending: Vec<Pending>,
-    leading: bool,
+    leaders: usize,
 }
 
 /// The group-committing writer of one namespace schema.
@@ -72,7 +75,11 @@ impl PgWriter {
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.pending.push(Pending { write, reply });
-            !std::mem::replace(&mut q.leading, true)
+            let lead = q.leaders < MAX_CALLS_IN_FLIGHT;
+            if lead {
+                q.leaders += 1;
+            }
+            lead
         };
         if lead {
             let this = self.clone();
@@ -86,7 +93,7 @@ impl PgWriter {
             let batch = {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
                 if q.pending.is_empty() {
-                    q.leading = false;
+                    q.leaders -= 1;
                     return;
                 }
                 let mut total = 0;
