@@ -536,9 +536,10 @@ async fn readers_never_skip_past_a_slow_transaction() {
     // The slow writer: messagedb's own write function in an open transaction.
     let mut slow = sql(&url).await;
     slow.execute("BEGIN").await.unwrap();
-    let row = sqlx::query("SELECT first_global_position FROM message_store.messagedb_write($1, ARRAY['slow-1'], ARRAY[NULL::bigint], ARRAY[1], ARRAY['Slow'], ARRAY['{}'], ARRAY[NULL::text], ARRAY[$2::uuid], ARRAY[]::uuid[], NULL)")
+    let row = sqlx::query("SELECT first_global_position FROM message_store.messagedb_write($1, ARRAY[$3::bigint], ARRAY['slow-1'], ARRAY[NULL::bigint], ARRAY[1], ARRAY['Slow'], ARRAY['{}'], ARRAY[NULL::text], ARRAY[$2::uuid], ARRAY[]::uuid[], NULL)")
         .bind(messagedb_namespace_lock("message_store"))
         .bind(uuid::Uuid::now_v7())
+        .bind(messagedb::hash_64("slow"))
         .fetch_one(&mut slow)
         .await
         .unwrap();

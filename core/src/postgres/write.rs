@@ -17,7 +17,7 @@ use super::read::shared_sql;
 use super::schema::{map_error, namespace_lock, quote};
 use crate::model::{BatchResult, Message, NewMessage};
 use crate::subscribe::CommitLog;
-use crate::{Error, Result};
+use crate::{Error, Result, names};
 
 /// The most messages one call carries; the rest wait for the next call.
 const MAX_MESSAGES_PER_CALL: usize = 2000;
@@ -59,7 +59,7 @@ impl PgWriter {
             sql: shared_sql(format!(
                 "SELECT write_index, first_position, first_global_position, last_global_position,
                         error, actual_version, duplicate_id, message_time
-                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 quote(schema)
             )),
             lock: namespace_lock(schema),
@@ -171,6 +171,12 @@ impl PgWriter {
     ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>> {
         let n: usize = writes.iter().map(|w| w.messages.len()).sum();
         let streams: Vec<&str> = writes.iter().map(|w| w.stream_name.as_str()).collect();
+        let mut locks: Vec<i64> = streams
+            .iter()
+            .map(|s| names::hash_64(names::category(s)))
+            .collect();
+        locks.sort_unstable();
+        locks.dedup();
         let expected: Vec<Option<i64>> = writes.iter().map(|w| w.expected_version).collect();
         let mut index = Vec::with_capacity(n);
         let mut types = Vec::with_capacity(n);
@@ -195,6 +201,7 @@ impl PgWriter {
         }
         let rows = sqlx::query(self.sql.clone())
             .bind(self.lock)
+            .bind(&locks)
             .bind(&streams)
             .bind(&expected)
             .bind(&index)

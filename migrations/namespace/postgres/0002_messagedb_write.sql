@@ -1,6 +1,7 @@
 -- messagedb's own write path: a group of writes in one call (one round trip, one transaction).
 -- It takes a namespace-wide advisory lock first, then the same per-category locks as
--- write_message (sorted, so writers touching several categories cannot deadlock): messagedb
+-- write_message (hash_64(category), computed by the caller; sorted, so writers touching several
+-- categories cannot deadlock): messagedb
 -- writers in every process then commit in global-position order, so no reader ever sees a global
 -- position before a lower one commits. Each write's expected version is checked inside the
 -- transaction; a write that fails is reported in its row and writes nothing, its neighbours land.
@@ -10,6 +11,7 @@
 -- the session planned them, hence enable_seqscan = off.
 CREATE FUNCTION messagedb_write(
     _namespace_lock bigint,
+    _category_locks bigint[], -- hash_64 of each category written, sorted, without repeats
     _stream text[],         -- per write
     _expected bigint[],     -- per write: the expected version or NULL
     _write integer[],       -- per message: its write (1-based, ascending)
@@ -50,7 +52,7 @@ DECLARE
     _k integer := 1;
 BEGIN
     PERFORM pg_advisory_xact_lock(_namespace_lock);
-    FOR _lock IN SELECT DISTINCT hash_64(category(s)) AS k FROM unnest(_stream) AS s ORDER BY k LOOP
+    FOREACH _lock IN ARRAY _category_locks LOOP
         PERFORM pg_advisory_xact_lock(_lock);
     END LOOP;
 
