@@ -4,8 +4,9 @@
 //! messages cross the boundary as one JSON text (parsed once by the TypeScript facade), and errors
 //! as `[CODE key=value…] message`, which the facade's one conversion point turns into typed error
 //! classes.
-#![allow(unsafe_code)] // napi-derive generates the FFI glue.
-// Under `cfg(test)` napi-derive registers nothing, so the exports look unused.
+// napi-derive generates the FFI glue; under `cfg(test)` it registers nothing, so the exports look
+// unused there.
+#![allow(unsafe_code)]
 #![cfg_attr(test, allow(dead_code))]
 
 mod names;
