@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run build >/dev/null
+# The shared-directory scenario starts the server binary too.
+if [ -z "${MESSAGEDB_BIN:-}" ]; then
+    cargo build -p messagedb-server --locked
+    export MESSAGEDB_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/messagedb"
+fi
 work=$(mktemp -d /tmp/messagedb-npm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)

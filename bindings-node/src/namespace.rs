@@ -82,7 +82,8 @@ pub struct NativeSubscribeOptions {
     pub size: Option<i64>,
 }
 
-fn new_message(m: NativeNewMessage) -> messagedb::Result<NewMessage> {
+/// A message from JS; `id_field` names where its id came from, for the error message.
+fn new_message(m: NativeNewMessage, id_field: &str) -> messagedb::Result<NewMessage> {
     let data = JsonObject::from_json(&m.data_json, "message.data")?;
     let metadata = match m.metadata_json.as_deref() {
         None | Some("null") => None,
@@ -92,7 +93,7 @@ fn new_message(m: NativeNewMessage) -> messagedb::Result<NewMessage> {
         None | Some("") => None,
         Some(s) => Some(
             uuid::Uuid::parse_str(s)
-                .map_err(|_| messagedb::Error::invalid("options.id must be a UUID"))?,
+                .map_err(|_| messagedb::Error::invalid(format!("{id_field} must be a UUID")))?,
         ),
     };
     Ok(NewMessage::from_parts(m.r#type, data, metadata, id))
@@ -118,7 +119,7 @@ impl NativeNamespace {
         message: NativeNewMessage,
         expected_version: Option<i64>,
     ) -> napi::Result<NativeWriteResult> {
-        let message = new_message(message).map_err(to_js_error)?;
+        let message = new_message(message, "options.id").map_err(to_js_error)?;
         let mut opts = WriteOpts::default();
         opts.expected_version = expected_version;
         let r = self
@@ -144,7 +145,7 @@ impl NativeNamespace {
     ) -> napi::Result<NativeWriteResult> {
         let messages = messages
             .into_iter()
-            .map(new_message)
+            .map(|m| new_message(m, "message.id"))
             .collect::<Result<Vec<_>, _>>()
             .map_err(to_js_error)?;
         let mut opts = WriteOpts::default();
@@ -259,24 +260,16 @@ impl NativeNamespace {
         &self,
         options: NativeSubscribeOptions,
     ) -> napi::Result<NativeSubscription> {
-        let opts = match (
-            options.stream,
-            options.category,
+        let opts = SubscribeOpts::target(
+            options.stream.as_deref(),
+            options.category.as_deref(),
             options.all.unwrap_or(false),
-        ) {
-            (Some(s), None, false) => SubscribeOpts::stream(s),
-            (None, Some(c), false) => SubscribeOpts::category(c),
-            (None, None, true) => SubscribeOpts::all(),
-            _ => {
-                return Err(to_js_error(messagedb::Error::invalid(
-                    "subscribe needs exactly one of stream, category or all",
-                )));
-            }
-        };
-        let mut opts = opts.from_position(options.position.unwrap_or(0));
-        if let Some(g) = group(options.member, options.size).map_err(to_js_error)? {
-            opts = opts.consumer_group(g);
-        }
+        )
+        .and_then(|t| {
+            t.from_position(options.position.unwrap_or(0))
+                .with_group(options.member, options.size)
+        })
+        .map_err(to_js_error)?;
         let sub = self.ns.subscribe(opts).await.map_err(to_js_error)?;
         Ok(NativeSubscription::new(sub))
     }

@@ -162,6 +162,56 @@ impl SubscribeOpts {
         self
     }
 
+    /// What a request asks for: exactly one of a stream, a category or everything. The messages
+    /// are the server's `/subscribe` ones, shared by every surface.
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST`.
+    pub fn target(stream: Option<&str>, category: Option<&str>, all: bool) -> Result<Self> {
+        let stream = stream.filter(|s| !s.is_empty());
+        let category = category.filter(|c| !c.is_empty());
+        match (stream, category, all) {
+            (Some(_), _, true) | (_, Some(_), true) => Err(Error::invalid(
+                "Cannot combine 'all' with 'stream' or 'category'",
+            )),
+            (Some(_), Some(_), false) => Err(Error::invalid(
+                "Cannot specify both 'stream' and 'category'",
+            )),
+            (Some(s), None, false) => Ok(SubscribeOpts::stream(s)),
+            (None, Some(c), false) => Ok(SubscribeOpts::category(c)),
+            (None, None, true) => Ok(SubscribeOpts::all()),
+            (None, None, false) => Err(Error::invalid(
+                "Either 'stream', 'category', or 'all=true' parameter required",
+            )),
+        }
+    }
+
+    /// Applies a requested consumer group (`member`, `size`) to a category subscription; both or
+    /// neither, with the server's `/subscribe` messages. Ignored for streams and `all`.
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST`.
+    pub fn with_group(self, member: Option<i64>, size: Option<i64>) -> Result<Self> {
+        let (Some(m), Some(s)) = (member, size) else {
+            return Ok(self);
+        };
+        if !matches!(self.target, SubscriptionTarget::Category(..)) {
+            return Ok(self);
+        }
+        if m < 0 {
+            return Err(Error::invalid("Invalid consumer parameter"));
+        }
+        if s <= 0 {
+            return Err(Error::invalid("Invalid size parameter"));
+        }
+        if m >= s {
+            return Err(Error::invalid(
+                "Invalid consumer group: member must be < size",
+            ));
+        }
+        Ok(self.consumer_group(ConsumerGroup { member: m, size: s }))
+    }
+
     /// Only the streams of this consumer group member (category subscriptions).
     pub fn consumer_group(mut self, group: ConsumerGroup) -> Self {
         if let SubscriptionTarget::Category(_, g) = &mut self.target {

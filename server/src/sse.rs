@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use messagedb::{ConsumerGroup, SubscribeOpts, Subscription};
+use messagedb::{SubscribeOpts, Subscription};
 
 use crate::metrics::SubscriptionGuard;
 use crate::state::AppState;
@@ -26,23 +26,21 @@ fn bad_request(message: &str) -> Response {
 }
 
 /// The subscription the query asks for, or the plain-text 400 message.
-fn parse(query: &HashMap<String, String>) -> Result<SubscribeOpts, &'static str> {
-    let stream = query.get("stream").filter(|s| !s.is_empty());
-    let category = query.get("category").filter(|s| !s.is_empty());
+fn parse(query: &HashMap<String, String>) -> Result<SubscribeOpts, String> {
     let all = query.get("all").is_some_and(|a| a == "true");
-    if all && (stream.is_some() || category.is_some()) {
-        return Err("Cannot combine 'all' with 'stream' or 'category'");
-    }
-    if stream.is_some() && category.is_some() {
-        return Err("Cannot specify both 'stream' and 'category'");
-    }
+    let target = SubscribeOpts::target(
+        query.get("stream").map(String::as_str),
+        query.get("category").map(String::as_str),
+        all,
+    )
+    .map_err(|e| e.to_string())?;
     let position = match query.get("position") {
         Some(p) => p.parse::<i64>().map_err(|_| "Invalid position parameter")?,
         None => 0,
     };
-    let number = |names: [&str; 2], error: &'static str| -> Result<Option<i64>, &'static str> {
+    let number = |names: [&str; 2], error: &'static str| -> Result<Option<i64>, String> {
         match names.iter().find_map(|n| query.get(*n)) {
-            Some(v) => v.parse::<i64>().map(Some).map_err(|_| error),
+            Some(v) => v.parse::<i64>().map(Some).map_err(|_| error.to_string()),
             None => Ok(None),
         }
     };
@@ -51,29 +49,10 @@ fn parse(query: &HashMap<String, String>) -> Result<SubscribeOpts, &'static str>
         "Invalid consumer parameter",
     )?;
     let size = number(["size", "consumerGroupSize"], "Invalid size parameter")?;
-    let opts = match (stream, category, all) {
-        (Some(s), None, false) => SubscribeOpts::stream(s.as_str()),
-        (None, Some(c), false) => SubscribeOpts::category(c.as_str()),
-        (None, None, true) => SubscribeOpts::all(),
-        _ => return Err("Either 'stream', 'category', or 'all=true' parameter required"),
-    };
-    let opts = opts.from_position(position);
-    match (member, size, category.is_some()) {
-        (Some(m), Some(s), true) => {
-            if m < 0 {
-                return Err("Invalid consumer parameter");
-            }
-            if s <= 0 {
-                return Err("Invalid size parameter");
-            }
-            if m >= s {
-                return Err("Invalid consumer group: member must be < size");
-            }
-            let group = ConsumerGroup::new(m, s).map_err(|_| "Invalid consumer parameter")?;
-            Ok(opts.consumer_group(group))
-        }
-        _ => Ok(opts),
-    }
+    target
+        .from_position(position)
+        .with_group(member, size)
+        .map_err(|e| e.to_string())
 }
 
 /// Handles `GET /subscribe`.
@@ -92,7 +71,7 @@ pub async fn subscribe(
     };
     let opts = match parse(&query) {
         Ok(o) => o,
-        Err(message) => return bad_request(message),
+        Err(message) => return bad_request(&message),
     };
     let subscription = match state
         .store
@@ -179,6 +158,8 @@ fn pokes(
 
 #[cfg(test)]
 mod tests {
+    use messagedb::ConsumerGroup;
+
     use super::*;
 
     fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
