@@ -49,9 +49,14 @@ export MESSAGEDB_BIN="$CARGO_TARGET_DIR/debug/messagedb"
 step "npm package: build, pack, install into a fresh project, test under Node and Bun"
 bash scripts/test-node.sh 2>&1 | tee -a "$log"
 
+step "Python package: build the wheel, install it into a fresh venv, mypy, pytest"
+bash scripts/test-python.sh 2>&1 | tee -a "$log"
+
 # One closing line for the whole run.
-# cargo: "test result: ok. N passed; M failed"; bun: " N pass" / " M fail"; node --test: "# pass N" / "# fail M".
+# cargo: "test result: ok. N passed; M failed"; bun: " N pass" / " M fail"; node --test: "# pass N" / "# fail M";
+# pytest: "=== N passed, M failed … ===".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^ *[0-9]+ pass$/ { p += $1 } /^ *[0-9]+ fail$/ { f += $1 }
      /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
+     /^=+ .*(passed|failed).* in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|errors?)/) f += $i } }
      END { printf "\nall suites: %d passed, %d failed\n", p, f }' "$log"

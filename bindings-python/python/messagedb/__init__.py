@@ -1,0 +1,87 @@
+"""messagedb: a message store on the Message DB model, embedded (SQLite) or on PostgreSQL.
+
+Streams, categories, optimistic concurrency, consumer groups and subscriptions, in-process through
+a Rust core. :class:`Store` blocks (releasing the GIL); :class:`AsyncStore` is for asyncio.
+
+Examples
+--------
+>>> import messagedb
+>>> with messagedb.Store.open(":memory:") as store:
+...     ns = store.namespace("default")
+...     ns.write("account-1", "Opened", {"owner": "ada"}, expected_version=-1)
+...     [m.type for m in ns.get_stream("account-1")]
+WriteResult(position=0, global_position=1)
+['Opened']
+"""
+
+from messagedb._native import (
+    AsyncNamespace,
+    AsyncStore,
+    AsyncSubscription,
+    BatchResult,
+    CategorySummary,
+    Message,
+    Namespace,
+    NamespaceCreated,
+    NamespaceDeleted,
+    NamespaceInfo,
+    NamespaceSummary,
+    Server,
+    Store,
+    StreamSummary,
+    Subscription,
+    WriteResult,
+    __version__,
+    cardinal_id,
+    category,
+    hash64,
+    id,
+    is_category,
+    serve,
+)
+from messagedb.errors import (
+    AuthError,
+    BackendError,
+    ClosedError,
+    DuplicateMessageIdError,
+    InvalidRequestError,
+    MessageDBError,
+    NamespaceExistsError,
+    NamespaceNotFoundError,
+    VersionConflictError,
+)
+
+__all__ = [
+    "AsyncNamespace",
+    "AsyncStore",
+    "AsyncSubscription",
+    "AuthError",
+    "BackendError",
+    "BatchResult",
+    "CategorySummary",
+    "ClosedError",
+    "DuplicateMessageIdError",
+    "InvalidRequestError",
+    "Message",
+    "MessageDBError",
+    "Namespace",
+    "NamespaceCreated",
+    "NamespaceDeleted",
+    "NamespaceExistsError",
+    "NamespaceInfo",
+    "NamespaceNotFoundError",
+    "NamespaceSummary",
+    "Server",
+    "Store",
+    "StreamSummary",
+    "Subscription",
+    "VersionConflictError",
+    "WriteResult",
+    "__version__",
+    "cardinal_id",
+    "category",
+    "hash64",
+    "id",
+    "is_category",
+    "serve",
+]

@@ -1,0 +1,906 @@
+"""Type stubs of the native module ``messagedb._native`` (PyO3)."""
+
+import datetime
+from types import TracebackType
+from typing import (
+    Any,
+    Awaitable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+    final,
+)
+from uuid import UUID
+
+__version__: str
+
+__all__ = [
+    "__version__",
+    "_bench_rust_writes",
+    "AsyncNamespace",
+    "AsyncStore",
+    "AsyncSubscription",
+    "BatchResult",
+    "CategorySummary",
+    "Message",
+    "Namespace",
+    "NamespaceCreated",
+    "NamespaceDeleted",
+    "NamespaceInfo",
+    "NamespaceSummary",
+    "Server",
+    "Store",
+    "StreamSummary",
+    "Subscription",
+    "WriteResult",
+    "cardinal_id",
+    "category",
+    "hash64",
+    "id",
+    "is_category",
+    "serve",
+]
+
+_JsonObject = Dict[str, Any]
+_Durability = Literal["full", "normal", "off"]
+_MessageId = Union[str, UUID]
+
+@final
+class Message:
+    """A stored message (immutable).
+
+    Attributes
+    ----------
+    id : str
+        The message id (a UUID).
+    stream_name : str
+        The stream it belongs to.
+    type : str
+        The message type.
+    position : int
+        Its position in the stream (0-based, gapless).
+    global_position : int
+        Its position in the namespace (from 1, in commit order).
+    data : dict
+        The payload.
+    metadata : dict or None
+        The metadata, ``None`` when the message has none.
+    time : datetime.datetime
+        When it was written (aware, UTC, microsecond precision).
+    """
+
+    __match_args__ = (
+        "id",
+        "stream_name",
+        "type",
+        "position",
+        "global_position",
+        "data",
+        "metadata",
+        "time",
+    )
+    @property
+    def id(self) -> str: ...
+    @property
+    def stream_name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def global_position(self) -> int: ...
+    @property
+    def data(self) -> _JsonObject: ...
+    @property
+    def metadata(self) -> Optional[_JsonObject]: ...
+    @property
+    def time(self) -> datetime.datetime: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class WriteResult:
+    """Where a message was written.
+
+    Attributes
+    ----------
+    position : int
+        Its stream position.
+    global_position : int
+        Its global position in the namespace.
+    """
+
+    __match_args__ = ("position", "global_position")
+    def __new__(cls, position: int, global_position: int) -> "WriteResult": ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def global_position(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class BatchResult:
+    """Where a batch was written: contiguous positions from the first message to the last.
+
+    Attributes
+    ----------
+    position, global_position : int
+        Positions of the first message.
+    last_position, last_global_position : int
+        Positions of the last message.
+    """
+
+    __match_args__ = ("position", "global_position", "last_position", "last_global_position")
+    def __new__(
+        cls, position: int, global_position: int, last_position: int, last_global_position: int
+    ) -> "BatchResult": ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def global_position(self) -> int: ...
+    @property
+    def last_position(self) -> int: ...
+    @property
+    def last_global_position(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class NamespaceCreated:
+    """A namespace just created, with its token (shown this once; only its hash is stored)."""
+
+    __match_args__ = ("namespace", "token", "created_at")
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+
+@final
+class NamespaceDeleted:
+    """A namespace just deleted, with how many messages it held."""
+
+    __match_args__ = ("namespace", "deleted_at", "messages_deleted")
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def deleted_at(self) -> datetime.datetime: ...
+    @property
+    def messages_deleted(self) -> int: ...
+
+@final
+class NamespaceSummary:
+    """A namespace in a listing."""
+
+    __match_args__ = ("namespace", "description", "created_at", "message_count")
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def message_count(self) -> int: ...
+
+@final
+class NamespaceInfo:
+    """A namespace's details, with real counts.
+
+    Attributes
+    ----------
+    last_activity : datetime.datetime or None
+        Time of its newest message, ``None`` when it is empty.
+    metadata : dict or None
+        The metadata given at creation.
+    """
+
+    __match_args__ = (
+        "namespace",
+        "description",
+        "created_at",
+        "message_count",
+        "stream_count",
+        "last_activity",
+        "metadata",
+    )
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def message_count(self) -> int: ...
+    @property
+    def stream_count(self) -> int: ...
+    @property
+    def last_activity(self) -> Optional[datetime.datetime]: ...
+    @property
+    def metadata(self) -> Optional[_JsonObject]: ...
+
+@final
+class StreamSummary:
+    """A stream in a listing: its name, version (last position) and time of its last message."""
+
+    __match_args__ = ("stream", "version", "last_activity")
+    @property
+    def stream(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def last_activity(self) -> datetime.datetime: ...
+
+@final
+class CategorySummary:
+    """A category in a listing, with its stream and message counts."""
+
+    __match_args__ = ("category", "stream_count", "message_count")
+    @property
+    def category(self) -> str: ...
+    @property
+    def stream_count(self) -> int: ...
+    @property
+    def message_count(self) -> int: ...
+
+@final
+class Subscription:
+    """Messages as they come: the history from the start position, then live ones, exactly once
+    and in order.
+
+    Iterating blocks (with the GIL released) until the next message commits; Ctrl-C interrupts
+    it. The iteration ends when the subscription, the store or the namespace is closed. Closing
+    it (``close()``, a ``with`` block, or dropping the last reference) frees it at once.
+    """
+
+    def __iter__(self) -> Iterator[Message]: ...
+    def __next__(self) -> Message: ...
+    def close(self) -> None:
+        """End the subscription; a thread blocked in ``next()`` sees the end of the iteration."""
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription has ended."""
+    def __enter__(self) -> "Subscription": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+
+@final
+class AsyncSubscription:
+    """Messages as they come, for ``async for``: the history from the start position, then live
+    ones, exactly once and in order.
+
+    The iteration ends when the subscription, the store or the namespace is closed. Closing it
+    (``aclose()``, an ``async with`` block, or dropping the last reference) frees it at once;
+    cancelling a task waiting for the next message loses no message.
+    """
+
+    def __aiter__(self) -> "AsyncSubscription": ...
+    def __anext__(self) -> Awaitable[Message]: ...
+    def aclose(self) -> Awaitable[None]:
+        """End the subscription (like an async generator's ``aclose``)."""
+    def close(self) -> None:
+        """End the subscription now; a task waiting for a message sees the end of the iteration."""
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription has ended."""
+    def __aenter__(self) -> Awaitable["AsyncSubscription"]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Awaitable[Literal[False]]: ...
+
+@final
+class Namespace:
+    """The messages of one namespace (from :meth:`Store.namespace`).
+
+    Cheap to make; it does no I/O until used. Every method blocks until the store answers, with
+    the GIL released, so other Python threads run meanwhile.
+    """
+
+    @property
+    def id(self) -> str:
+        """The namespace id."""
+    def write(
+        self,
+        stream: str,
+        type: str,
+        data: Mapping[str, Any],
+        metadata: Optional[Mapping[str, Any]] = None,
+        *,
+        id: Optional[_MessageId] = None,
+        expected_version: Optional[int] = None,
+    ) -> WriteResult:
+        """Write one message.
+
+        Parameters
+        ----------
+        stream : str
+            The stream, e.g. ``"account-123"``.
+        type : str
+            The message type (non-empty).
+        data : Mapping
+            The payload: a JSON object.
+        metadata : Mapping, optional
+            A JSON object, or ``None`` for none.
+        id : str or uuid.UUID, optional
+            The message id; a UUIDv7 is generated when ``None`` or ``""``.
+        expected_version : int, optional
+            The version the stream must be at (-1: it must be empty), checked atomically.
+
+        Returns
+        -------
+        WriteResult
+            The message's stream position and global position.
+
+        Raises
+        ------
+        InvalidRequestError
+            An empty stream name or type, data that is not an object, an id that is not a UUID.
+        VersionConflictError
+            The stream is not at ``expected_version``; nothing was written.
+        DuplicateMessageIdError
+            A message with this id exists in the namespace.
+        NamespaceNotFoundError
+            The namespace does not exist.
+        ClosedError
+            The store is closed.
+        BackendError
+            The database failed.
+        """
+    def write_batch(
+        self,
+        stream: str,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        expected_version: Optional[int] = None,
+    ) -> BatchResult:
+        """Write several messages to one stream atomically: all at contiguous positions, or none.
+
+        Parameters
+        ----------
+        stream : str
+            The stream.
+        messages : iterable of Mapping
+            Each ``{"type": str, "data": dict, "metadata": dict | None, "id": str | None}``
+            (``metadata`` and ``id`` optional).
+        expected_version : int, optional
+            The version the stream must be at before the batch (-1: empty).
+
+        Returns
+        -------
+        BatchResult
+            Positions of the first and the last message.
+
+        Raises
+        ------
+        InvalidRequestError
+            An empty batch or an invalid message.
+        VersionConflictError, DuplicateMessageIdError, NamespaceNotFoundError, ClosedError, BackendError
+            As :meth:`write`.
+        """
+    def get_stream(
+        self,
+        stream: str,
+        *,
+        position: Optional[int] = None,
+        global_position: Optional[int] = None,
+        batch_size: Optional[int] = None,
+    ) -> List[Message]:
+        """Read a stream's messages in position order.
+
+        Parameters
+        ----------
+        stream : str
+            The stream.
+        position : int, optional
+            First stream position to return (inclusive; default 0).
+        global_position : int, optional
+            When given, replaces ``position``: messages with a global position at or after it.
+        batch_size : int, optional
+            How many at most (default 1000, at most 10000; -1 or 0 = unlimited).
+
+        Returns
+        -------
+        list of Message
+
+        Raises
+        ------
+        InvalidRequestError
+            An empty stream name, a batch size over 10000.
+        NamespaceNotFoundError, ClosedError, BackendError
+        """
+    def get_last(self, stream: str, *, type: Optional[str] = None) -> Optional[Message]:
+        """A stream's last message, optionally the last one of a type.
+
+        Parameters
+        ----------
+        stream : str
+            The stream.
+        type : str, optional
+            Only messages of this type (``None`` or ``""``: any).
+
+        Returns
+        -------
+        Message or None
+            ``None`` when the stream has no (such) message.
+        """
+    def stream_version(self, stream: str) -> Optional[int]:
+        """A stream's version: the position of its last message, ``None`` when it is empty."""
+    def get_category(
+        self,
+        category: str,
+        *,
+        position: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        correlation: Optional[str] = None,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> List[Message]:
+        """Read a category's messages in global order.
+
+        Parameters
+        ----------
+        category : str
+            The category (``""``: every message of the namespace). A name with ``-`` is a stream,
+            not a category, and returns nothing.
+        position : int, optional
+            First global position to return (inclusive; default 1).
+        batch_size : int, optional
+            How many at most (default 1000, at most 10000; -1 or 0 = unlimited).
+        correlation : str, optional
+            Only messages whose ``metadata["correlationStreamName"]`` is in this category.
+        consumer_group : tuple of (int, int), optional
+            ``(member, size)``: only the streams of this member of a consumer group.
+
+        Returns
+        -------
+        list of Message
+
+        Raises
+        ------
+        InvalidRequestError
+            A batch size over 10000, a consumer group with ``member < 0``, ``size <= 0`` or
+            ``member >= size``.
+        NamespaceNotFoundError, ClosedError, BackendError
+        """
+    def subscribe(
+        self,
+        *,
+        stream: Optional[str] = None,
+        category: Optional[str] = None,
+        all: bool = False,
+        position: int = 0,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Subscription:
+        """Subscribe to a stream, a category or the whole namespace: history, then live.
+
+        Parameters
+        ----------
+        stream : str, optional
+            Follow this stream (``position`` is a stream position).
+        category : str, optional
+            Follow this category (``position`` is a global position).
+        all : bool
+            Follow every message of the namespace (``position`` is a global position).
+        position : int
+            Where to start (inclusive).
+        consumer_group : tuple of (int, int), optional
+            ``(member, size)``, with ``category``: only this member's streams.
+
+        Returns
+        -------
+        Subscription
+            An iterator of messages; close it (or use ``with``) when done.
+
+        Raises
+        ------
+        InvalidRequestError
+            Not exactly one of ``stream``, ``category`` and ``all``; a bad consumer group.
+        NamespaceNotFoundError, ClosedError
+        """
+    def list_streams(
+        self,
+        *,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> List[StreamSummary]:
+        """The namespace's streams in byte order of their names (see :meth:`Store.list_streams`)."""
+    def list_categories(self) -> List[CategorySummary]:
+        """The namespace's categories with their stream and message counts."""
+
+@final
+class AsyncNamespace:
+    """The messages of one namespace (from :meth:`AsyncStore.namespace`), for asyncio.
+
+    Cheap to make; it does no I/O until used. The methods are those of :class:`Namespace`, each
+    returning an awaitable.
+    """
+
+    @property
+    def id(self) -> str:
+        """The namespace id."""
+    def write(
+        self,
+        stream: str,
+        type: str,
+        data: Mapping[str, Any],
+        metadata: Optional[Mapping[str, Any]] = None,
+        *,
+        id: Optional[_MessageId] = None,
+        expected_version: Optional[int] = None,
+    ) -> Awaitable[WriteResult]:
+        """Write one message (see :meth:`Namespace.write`)."""
+    def write_batch(
+        self,
+        stream: str,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        expected_version: Optional[int] = None,
+    ) -> Awaitable[BatchResult]:
+        """Write several messages to one stream atomically (see :meth:`Namespace.write_batch`)."""
+    def get_stream(
+        self,
+        stream: str,
+        *,
+        position: Optional[int] = None,
+        global_position: Optional[int] = None,
+        batch_size: Optional[int] = None,
+    ) -> Awaitable[List[Message]]:
+        """Read a stream's messages in position order (see :meth:`Namespace.get_stream`)."""
+    def get_last(self, stream: str, *, type: Optional[str] = None) -> Awaitable[Optional[Message]]:
+        """A stream's last message, optionally of a type (see :meth:`Namespace.get_last`)."""
+    def stream_version(self, stream: str) -> Awaitable[Optional[int]]:
+        """A stream's version, ``None`` when it is empty."""
+    def get_category(
+        self,
+        category: str,
+        *,
+        position: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        correlation: Optional[str] = None,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Awaitable[List[Message]]:
+        """Read a category's messages in global order (see :meth:`Namespace.get_category`)."""
+    def subscribe(
+        self,
+        *,
+        stream: Optional[str] = None,
+        category: Optional[str] = None,
+        all: bool = False,
+        position: int = 0,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Awaitable[AsyncSubscription]:
+        """Subscribe (see :meth:`Namespace.subscribe`); awaits an async iterator of messages."""
+    def list_streams(
+        self,
+        *,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> Awaitable[List[StreamSummary]]:
+        """The namespace's streams in byte order of their names."""
+    def list_categories(self) -> Awaitable[List[CategorySummary]]:
+        """The namespace's categories with their stream and message counts."""
+
+@final
+class Store:
+    """A message store: embedded SQLite (in memory or files) or PostgreSQL.
+
+    Every call blocks until the store answers, with the GIL released. Usable as a context manager
+    (closes on exit).
+
+    Examples
+    --------
+    >>> with Store.open(":memory:") as store:
+    ...     ns = store.namespace("default")
+    ...     ns.write("account-1", "Opened", {"owner": "ada"})
+    WriteResult(position=0, global_position=1)
+    """
+
+    @staticmethod
+    def open(url: str, *, durability: Optional[_Durability] = None) -> "Store":
+        """Open a store; the URL picks the backend.
+
+        Parameters
+        ----------
+        url : str
+            ``":memory:"`` (or ``"sqlite::memory:"``): embedded, in memory; a directory path (or
+            ``"sqlite://dir"``): embedded, one file per namespace; ``"postgres://…"``: PostgreSQL.
+        durability : {"full", "normal", "off"}, optional
+            How hard a SQLite file database works to keep an acknowledged write (default
+            ``"full"``: on disk before the call returns).
+
+        Returns
+        -------
+        Store
+            The ``default`` namespace exists, every namespace is at the latest schema.
+
+        Raises
+        ------
+        InvalidRequestError
+            An unknown URL scheme.
+        BackendError
+            The database cannot be opened.
+        """
+    @property
+    def backend(self) -> Literal["sqlite", "postgres"]:
+        """The backend: ``"sqlite"`` or ``"postgres"``."""
+    def namespace(self, id: str) -> Namespace:
+        """A handle on a namespace's messages (no I/O: an unknown namespace fails at first use)."""
+    def ns(self, id: str) -> Namespace:
+        """Short for :meth:`namespace`."""
+    def create_namespace(
+        self,
+        id: str,
+        *,
+        description: Optional[str] = None,
+        token: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> NamespaceCreated:
+        """Create a namespace.
+
+        Parameters
+        ----------
+        id : str
+            1–128 characters of ``A-Z a-z 0-9 _ . -``.
+        description : str, optional
+            Free text.
+        token : str, optional
+            Its token (``ns_<base64url(id)>_<64 hex>``); generated when ``None``.
+        metadata : Mapping, optional
+            Free JSON metadata.
+
+        Returns
+        -------
+        NamespaceCreated
+            With the token, shown this once (only its hash is stored).
+
+        Raises
+        ------
+        InvalidRequestError
+            A bad id, or a token that does not parse or names another namespace.
+        NamespaceExistsError
+            The namespace exists already.
+        """
+    def delete_namespace(self, id: str) -> NamespaceDeleted:
+        """Delete a namespace and every message in it.
+
+        Raises
+        ------
+        NamespaceNotFoundError
+            No such namespace.
+        InvalidRequestError
+            ``"default"``, which every store keeps.
+        """
+    def list_namespaces(self) -> List[NamespaceSummary]:
+        """Every namespace, newest first."""
+    def namespace_info(self, id: str) -> NamespaceInfo:
+        """A namespace's details, with real counts.
+
+        Raises
+        ------
+        NamespaceNotFoundError
+            No such namespace.
+        """
+    def list_streams(
+        self,
+        namespace: str,
+        *,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> List[StreamSummary]:
+        """A namespace's streams in byte order of their names.
+
+        Parameters
+        ----------
+        namespace : str
+            The namespace id.
+        prefix : str, optional
+            Only names starting with this (a plain prefix, no wildcards).
+        cursor : str, optional
+            Only names after this one (exclusive): the last name of the previous page.
+        limit : int, optional
+            How many at most (1..1000, default 100).
+
+        Raises
+        ------
+        InvalidRequestError
+            A limit outside 1..1000.
+        NamespaceNotFoundError
+            No such namespace.
+        """
+    def list_categories(self, namespace: str) -> List[CategorySummary]:
+        """A namespace's categories in byte order, with stream and message counts."""
+    def close(self) -> None:
+        """Close the store: subscriptions end, later calls raise :class:`ClosedError`."""
+    def __enter__(self) -> "Store": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+
+@final
+class AsyncStore:
+    """A message store for asyncio: the methods of :class:`Store`, each returning an awaitable.
+
+    Usable as an async context manager (closes on exit).
+
+    Examples
+    --------
+    >>> async def main() -> None:
+    ...     async with await AsyncStore.open(":memory:") as store:
+    ...         await store.namespace("default").write("account-1", "Opened", {"owner": "ada"})
+    """
+
+    @staticmethod
+    def open(url: str, *, durability: Optional[_Durability] = None) -> Awaitable["AsyncStore"]:
+        """Open a store (see :meth:`Store.open`)."""
+    @property
+    def backend(self) -> Literal["sqlite", "postgres"]:
+        """The backend: ``"sqlite"`` or ``"postgres"``."""
+    def namespace(self, id: str) -> AsyncNamespace:
+        """A handle on a namespace's messages (no I/O: an unknown namespace fails at first use)."""
+    def ns(self, id: str) -> AsyncNamespace:
+        """Short for :meth:`namespace`."""
+    def create_namespace(
+        self,
+        id: str,
+        *,
+        description: Optional[str] = None,
+        token: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Awaitable[NamespaceCreated]:
+        """Create a namespace (see :meth:`Store.create_namespace`)."""
+    def delete_namespace(self, id: str) -> Awaitable[NamespaceDeleted]:
+        """Delete a namespace and every message in it."""
+    def list_namespaces(self) -> Awaitable[List[NamespaceSummary]]:
+        """Every namespace, newest first."""
+    def namespace_info(self, id: str) -> Awaitable[NamespaceInfo]:
+        """A namespace's details, with real counts."""
+    def list_streams(
+        self,
+        namespace: str,
+        *,
+        prefix: Optional[str] = None,
+        cursor: Optional[str] = None,
+        limit: Optional[int] = None,
+    ) -> Awaitable[List[StreamSummary]]:
+        """A namespace's streams in byte order of their names (see :meth:`Store.list_streams`)."""
+    def list_categories(self, namespace: str) -> Awaitable[List[CategorySummary]]:
+        """A namespace's categories in byte order, with stream and message counts."""
+    def close(self) -> Awaitable[None]:
+        """Close the store: subscriptions end, later calls raise :class:`ClosedError`."""
+    def __aenter__(self) -> Awaitable["AsyncStore"]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Awaitable[Literal[False]]: ...
+
+@final
+class Server:
+    """The bundled HTTP server running in this process (from :func:`serve`).
+
+    Usable as a context manager (closes on exit).
+
+    Attributes
+    ----------
+    url : str
+        ``http://localhost:<port>`` (or the bound host).
+    port : int
+        The bound port.
+    token : str
+        The ``default`` namespace's token (the admin token).
+    backend : str
+        ``"sqlite"`` or ``"postgres"``.
+    """
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def backend(self) -> Literal["sqlite", "postgres"]: ...
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+    def close(self, grace: float = 1.0) -> None:
+        """Stop the server: no new connections, open ones get ``grace`` seconds to finish."""
+    def __enter__(self) -> "Server": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+
+def serve(
+    port: int = 0,
+    test_mode: bool = True,
+    db_url: Optional[str] = None,
+    token: Optional[str] = None,
+    data_dir: Optional[str] = None,
+    host: Optional[str] = None,
+) -> Server:
+    """Start the server of ``messagedb serve`` in this process (EventoDB-compatible ``/rpc``,
+    ``/subscribe``, ``/import``, ``/health``, ``/metrics``).
+
+    Parameters
+    ----------
+    port : int
+        The port; 0 picks a free one.
+    test_mode : bool
+        In-memory SQLite (unless ``db_url`` is given) and relaxed authentication: a client without
+        a token gets a namespace of its own.
+    db_url : str, optional
+        ``"postgres://…"`` or ``"sqlite://<dir>"``.
+    token : str, optional
+        The ``default`` namespace's token; generated (or the well-known test token in test mode)
+        when ``None``.
+    data_dir : str, optional
+        The SQLite directory when there is no ``db_url`` and not in test mode (default
+        ``./messagedb-data``).
+    host : str, optional
+        The address to bind (default: every interface).
+
+    Returns
+    -------
+    Server
+        With its ``url``, ``port`` and ``token``.
+
+    Raises
+    ------
+    MessageDBError
+        With code ``"SERVER_START_FAILED"``: a bad token, a store that cannot be opened, a port in
+        use.
+    """
+
+def category(name: str) -> str:
+    """The category of a stream: the text before the first ``-`` (the whole name without one).
+
+    Examples
+    --------
+    >>> category("account-123+retry")
+    'account'
+    """
+
+def id(name: str) -> Optional[str]:
+    """The id of a stream: the text after the first ``-``, ``None`` when there is no ``-``."""
+
+def cardinal_id(name: str) -> Optional[str]:
+    """The cardinal id of a stream: its id up to the first ``+``, ``None`` without an id."""
+
+def is_category(name: str) -> bool:
+    """Whether a name is a category (has no ``-``) rather than one entity's stream."""
+
+def hash64(value: str) -> int:
+    """Message DB's ``hash_64``: the first 8 bytes of MD5(utf-8 value), big-endian, signed.
+
+    Examples
+    --------
+    >>> hash64("abc")
+    -8070080442485551184
+    """
+
+def _bench_rust_writes(url: str, n: int) -> float:
+    """Benchmark helper: ``n`` writes through the Rust API to ``url``; returns seconds."""

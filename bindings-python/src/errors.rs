@@ -1,0 +1,67 @@
+//! The one place where core errors become Python exceptions.
+//!
+//! The class is picked by `messagedb.errors._from_code` from the stable code (`Error::code()`),
+//! never from the message text; the message is the core's `Display` text, the same on every
+//! surface.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
+
+static FROM_CODE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The Python exception of a core error (acquires the GIL when called without it).
+pub(crate) fn to_py_err(err: messagedb::Error) -> PyErr {
+    Python::attach(|py| {
+        let extra = PyDict::new(py);
+        let filled = match &err {
+            messagedb::Error::VersionConflict {
+                stream,
+                expected,
+                actual,
+            } => extra
+                .set_item("stream", stream)
+                .and_then(|_| extra.set_item("expected", expected))
+                .and_then(|_| extra.set_item("actual", actual)),
+            messagedb::Error::Backend { retryable, .. } => extra.set_item("retryable", retryable),
+            _ => Ok(()),
+        };
+        match filled {
+            Ok(()) => coded(py, err.code(), &err.to_string(), extra),
+            Err(e) => e,
+        }
+    })
+}
+
+/// An exception of the given code, for the few errors the binding itself raises.
+pub(crate) fn coded(py: Python<'_>, code: &str, message: &str, extra: Bound<'_, PyDict>) -> PyErr {
+    let made = FROM_CODE
+        .import(py, "messagedb.errors", "_from_code")
+        .and_then(|from_code| from_code.call1((code, message, extra)));
+    match made {
+        Ok(exception) => PyErr::from_value(exception),
+        Err(e) => e,
+    }
+}
+
+/// `INVALID_REQUEST` for an argument the binding converts itself (ids, subscription targets).
+pub(crate) fn invalid(message: impl std::fmt::Display) -> PyErr {
+    to_py_err(messagedb::Error::invalid(message))
+}
+
+/// `CLOSED` for a handle used in a process forked after it was opened.
+pub(crate) fn opened_in_another_process() -> PyErr {
+    Python::attach(|py| {
+        coded(
+            py,
+            "CLOSED",
+            "The store was opened in another process (before os.fork()): open it again in this one",
+            PyDict::new(py),
+        )
+    })
+}
+
+/// A server that could not start (a bad token, a store that cannot be opened, a port in use).
+pub(crate) fn server_failed(message: String) -> PyErr {
+    Python::attach(|py| coded(py, "SERVER_START_FAILED", &message, PyDict::new(py)))
+}
