@@ -12,17 +12,17 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** One namespace's messages (wrapped by the facade's `Namespace`). */
 export declare class NativeNamespace {
   /** Writes one message. */
-  write(stream: string, message: NativeNewMessage, expectedVersion?: number | undefined | null): Promise<NativeWriteResult>
+  write(stream: string, message: NativeNewMessage, expectedVersion?: number | undefined | null): NativeWriteResult | Promise<NativeWriteResult>
   /** Writes several messages to one stream atomically. */
-  writeBatch(stream: string, messages: Array<NativeNewMessage>, expectedVersion?: number | undefined | null): Promise<NativeWriteResult>
+  writeBatch(stream: string, messages: Array<NativeNewMessage>, expectedVersion?: number | undefined | null): NativeWriteResult | Promise<NativeWriteResult>
   /** A stream's messages; JSON array. */
-  getStream(stream: string, options: NativeReadOptions): Promise<string>
+  getStream(stream: string, options: NativeReadOptions): string | Promise<string>
   /** A stream's last message (optionally of a type); JSON or `null`. */
-  getLast(stream: string, messageType?: string | undefined | null): Promise<string>
+  getLast(stream: string, messageType?: string | undefined | null): string | Promise<string>
   /** A stream's version, `null` when empty. */
-  streamVersion(stream: string): Promise<number | null>
+  streamVersion(stream: string): number | null | Promise<number | null>
   /** A category's messages by global position; JSON array. */
-  getCategory(category: string, options: NativeReadOptions): Promise<string>
+  getCategory(category: string, options: NativeReadOptions): string | Promise<string>
   /** Streams by name; JSON array of `{stream, version, lastActivity}`. */
   listStreams(prefix?: string | undefined | null, cursor?: string | undefined | null, limit?: number | undefined | null): Promise<string>
   /** Categories with counts; JSON array of `{category, streamCount, messageCount}`. */

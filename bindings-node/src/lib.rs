@@ -61,6 +61,30 @@ impl<'a> From<&'a Message> for JsMessage<'a> {
     }
 }
 
+/// Runs a call's future on the JS thread until it first waits: a call that completes without
+/// waiting (SQLite in memory, most SQLite reads) returns its value at once, with no hop through the
+/// runtime and back; one that must wait (a file commit, PostgreSQL) continues on the runtime and
+/// the caller gets a promise. The facade awaits either.
+pub(crate) fn now_or_later<'env, T>(
+    env: &'env napi::Env,
+    future: impl std::future::Future<Output = napi::Result<T>> + Send + 'static,
+) -> napi::Result<napi::bindgen_prelude::Either<T, napi::bindgen_prelude::PromiseRaw<'env, T>>>
+where
+    T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+{
+    use napi::bindgen_prelude::Either;
+    let mut future = Box::pin(future);
+    let first = napi::bindgen_prelude::within_runtime_if_available(|| {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        future.as_mut().poll(&mut cx)
+    });
+    match first {
+        std::task::Poll::Ready(result) => result.map(Either::A),
+        // Polled again on the runtime, with a real waker, before anything can be missed.
+        std::task::Poll::Pending => env.spawn_future(future).map(Either::B),
+    }
+}
+
 /// JSON text of a value (messages embed their data raw).
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> napi::Result<String> {
     serde_json::to_string(value)

@@ -4,11 +4,13 @@ use messagedb::{
     CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, Namespace, NewMessage,
     SubscribeOpts, WriteOpts, format_time,
 };
+use napi::Env;
+use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi_derive::napi;
 use serde_json::json;
 
 use crate::subscription::NativeSubscription;
-use crate::{JsMessage, to_js_error, to_json};
+use crate::{JsMessage, now_or_later, to_js_error, to_json};
 
 /// One namespace's messages (wrapped by the facade's `Namespace`).
 #[napi]
@@ -112,115 +114,134 @@ fn group(member: Option<i64>, size: Option<i64>) -> messagedb::Result<Option<Con
 #[napi]
 impl NativeNamespace {
     /// Writes one message.
-    #[napi]
-    pub async fn write(
+    #[napi(ts_return_type = "NativeWriteResult | Promise<NativeWriteResult>")]
+    pub fn write<'env>(
         &self,
+        env: &'env Env,
         stream: String,
         message: NativeNewMessage,
         expected_version: Option<i64>,
-    ) -> napi::Result<NativeWriteResult> {
-        let message = new_message(message, "options.id").map_err(to_js_error)?;
-        let mut opts = WriteOpts::default();
-        opts.expected_version = expected_version;
-        let r = self
-            .ns
-            .write(&stream, message, opts)
-            .await
-            .map_err(to_js_error)?;
-        Ok(NativeWriteResult {
-            position: r.position,
-            global_position: r.global_position,
-            last_position: r.position,
-            last_global_position: r.global_position,
+    ) -> napi::Result<Either<NativeWriteResult, PromiseRaw<'env, NativeWriteResult>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            let message = new_message(message, "options.id").map_err(to_js_error)?;
+            let mut opts = WriteOpts::default();
+            opts.expected_version = expected_version;
+            let r = ns
+                .write(&stream, message, opts)
+                .await
+                .map_err(to_js_error)?;
+            Ok(NativeWriteResult {
+                position: r.position,
+                global_position: r.global_position,
+                last_position: r.position,
+                last_global_position: r.global_position,
+            })
         })
     }
 
     /// Writes several messages to one stream atomically.
-    #[napi]
-    pub async fn write_batch(
+    #[napi(ts_return_type = "NativeWriteResult | Promise<NativeWriteResult>")]
+    pub fn write_batch<'env>(
         &self,
+        env: &'env Env,
         stream: String,
         messages: Vec<NativeNewMessage>,
         expected_version: Option<i64>,
-    ) -> napi::Result<NativeWriteResult> {
-        let messages = messages
-            .into_iter()
-            .map(|m| new_message(m, "message.id"))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(to_js_error)?;
-        let mut opts = WriteOpts::default();
-        opts.expected_version = expected_version;
-        let r = self
-            .ns
-            .write_batch(&stream, messages, opts)
-            .await
-            .map_err(to_js_error)?;
-        Ok(NativeWriteResult {
-            position: r.position,
-            global_position: r.global_position,
-            last_position: r.last_position,
-            last_global_position: r.last_global_position,
+    ) -> napi::Result<Either<NativeWriteResult, PromiseRaw<'env, NativeWriteResult>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            let messages = messages
+                .into_iter()
+                .map(|m| new_message(m, "message.id"))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(to_js_error)?;
+            let mut opts = WriteOpts::default();
+            opts.expected_version = expected_version;
+            let r = ns
+                .write_batch(&stream, messages, opts)
+                .await
+                .map_err(to_js_error)?;
+            Ok(NativeWriteResult {
+                position: r.position,
+                global_position: r.global_position,
+                last_position: r.last_position,
+                last_global_position: r.last_global_position,
+            })
         })
     }
 
     /// A stream's messages; JSON array.
-    #[napi]
-    pub async fn get_stream(
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn get_stream<'env>(
         &self,
+        env: &'env Env,
         stream: String,
         options: NativeReadOptions,
-    ) -> napi::Result<String> {
-        let mut opts = GetStreamOpts::default();
-        opts.position = options.position;
-        opts.global_position = options.global_position;
-        opts.batch_size = options.batch_size;
-        let page = self
-            .ns
-            .get_stream(&stream, &opts)
-            .await
-            .map_err(to_js_error)?;
-        to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            let mut opts = GetStreamOpts::default();
+            opts.position = options.position;
+            opts.global_position = options.global_position;
+            opts.batch_size = options.batch_size;
+            let page = ns.get_stream(&stream, &opts).await.map_err(to_js_error)?;
+            to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+        })
     }
 
     /// A stream's last message (optionally of a type); JSON or `null`.
-    #[napi]
-    pub async fn get_last(
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn get_last<'env>(
         &self,
+        env: &'env Env,
         stream: String,
         message_type: Option<String>,
-    ) -> napi::Result<String> {
-        let m = self
-            .ns
-            .get_last(&stream, message_type.as_deref())
-            .await
-            .map_err(to_js_error)?;
-        to_json(&m.as_ref().map(JsMessage::from))
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            let m = ns
+                .get_last(&stream, message_type.as_deref())
+                .await
+                .map_err(to_js_error)?;
+            to_json(&m.as_ref().map(JsMessage::from))
+        })
     }
 
     /// A stream's version, `null` when empty.
-    #[napi]
-    pub async fn stream_version(&self, stream: String) -> napi::Result<Option<i64>> {
-        self.ns.stream_version(&stream).await.map_err(to_js_error)
+    #[napi(ts_return_type = "number | null | Promise<number | null>")]
+    pub fn stream_version<'env>(
+        &self,
+        env: &'env Env,
+        stream: String,
+    ) -> napi::Result<Either<Option<i64>, PromiseRaw<'env, Option<i64>>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            ns.stream_version(&stream).await.map_err(to_js_error)
+        })
     }
 
     /// A category's messages by global position; JSON array.
-    #[napi]
-    pub async fn get_category(
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn get_category<'env>(
         &self,
+        env: &'env Env,
         category: String,
         options: NativeReadOptions,
-    ) -> napi::Result<String> {
-        let mut opts = CategoryOpts::default();
-        opts.position = options.position;
-        opts.batch_size = options.batch_size;
-        opts.correlation = options.correlation;
-        opts.consumer_group = group(options.member, options.size).map_err(to_js_error)?;
-        let page = self
-            .ns
-            .get_category(&category, &opts)
-            .await
-            .map_err(to_js_error)?;
-        to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+        let ns = self.ns.clone();
+        now_or_later(env, async move {
+            let mut opts = CategoryOpts::default();
+            opts.position = options.position;
+            opts.batch_size = options.batch_size;
+            opts.correlation = options.correlation;
+            opts.consumer_group = group(options.member, options.size).map_err(to_js_error)?;
+            let page = ns
+                .get_category(&category, &opts)
+                .await
+                .map_err(to_js_error)?;
+            to_json(&page.iter().map(JsMessage::from).collect::<Vec<_>>())
+        })
     }
 
     /// Streams by name; JSON array of `{stream, version, lastActivity}`.

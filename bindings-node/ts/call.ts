@@ -1,7 +1,10 @@
 import { toMessageDBError } from "./errors";
 
-/** Runs a native call and converts its error (the facade's one conversion point). */
-export async function native<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a native call and converts its error (the facade's one conversion point). A native call
+ * answers with its value when it completed without waiting, with a promise otherwise.
+ */
+export async function native<T>(call: () => T | Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
