@@ -2,12 +2,11 @@
 
 use messagedb::{
     CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, Namespace, NewMessage,
-    SubscribeOpts, WriteOpts, format_time,
+    SubscribeOpts, WriteOpts,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi_derive::napi;
-use serde_json::json;
 
 use crate::subscription::NativeSubscription;
 use crate::{JsMessage, now_or_later, to_js_error, to_json};
@@ -256,23 +255,13 @@ impl NativeNamespace {
         opts.prefix = prefix;
         opts.cursor = cursor;
         opts.limit = limit;
-        let list = self.ns.list_streams(&opts).await.map_err(to_js_error)?;
-        let out: Vec<_> = list
-            .iter()
-            .map(|s| json!({"stream": s.stream, "version": s.version, "lastActivity": format_time(s.last_activity)}))
-            .collect();
-        to_json(&out)
+        to_json(&self.ns.list_streams(&opts).await.map_err(to_js_error)?)
     }
 
     /// Categories with counts; JSON array of `{category, streamCount, messageCount}`.
     #[napi]
     pub async fn list_categories(&self) -> napi::Result<String> {
-        let list = self.ns.list_categories().await.map_err(to_js_error)?;
-        let out: Vec<_> = list
-            .iter()
-            .map(|c| json!({"category": c.category, "streamCount": c.stream_count, "messageCount": c.message_count}))
-            .collect();
-        to_json(&out)
+        to_json(&self.ns.list_categories().await.map_err(to_js_error)?)
     }
 
     /// Starts a subscription (history, then live).

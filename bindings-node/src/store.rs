@@ -1,8 +1,7 @@
 //! `NativeStore`: opening a store and administering namespaces.
 
-use messagedb::{JsonObject, NamespaceOpts, Store, format_time};
+use messagedb::{JsonObject, NamespaceOpts, Store};
 use napi_derive::napi;
-use serde_json::json;
 
 use crate::namespace::NativeNamespace;
 use crate::{to_js_error, to_json};
@@ -62,62 +61,44 @@ impl NativeStore {
                 .transpose()
                 .map_err(to_js_error)?;
         }
-        let c = self
-            .store
-            .create_namespace(&id, opts)
-            .await
-            .map_err(to_js_error)?;
         to_json(
-            &json!({"namespace": c.namespace, "token": c.token, "createdAt": format_time(c.created_at)}),
+            &self
+                .store
+                .create_namespace(&id, opts)
+                .await
+                .map_err(to_js_error)?,
         )
     }
 
     /// Deletes a namespace; JSON `{namespace, deletedAt, messagesDeleted}`.
     #[napi]
     pub async fn delete_namespace(&self, id: String) -> napi::Result<String> {
-        let d = self
-            .store
-            .delete_namespace(&id)
-            .await
-            .map_err(to_js_error)?;
-        to_json(&json!({
-            "namespace": d.namespace,
-            "deletedAt": format_time(d.deleted_at),
-            "messagesDeleted": d.messages_deleted,
-        }))
+        to_json(
+            &self
+                .store
+                .delete_namespace(&id)
+                .await
+                .map_err(to_js_error)?,
+        )
     }
 
     /// Every namespace, newest first; JSON.
     #[napi]
     pub async fn list_namespaces(&self) -> napi::Result<String> {
-        let list = self.store.list_namespaces().await.map_err(to_js_error)?;
-        let out: Vec<_> = list
-            .iter()
-            .map(|n| {
-                json!({
-                    "namespace": n.namespace,
-                    "description": n.description,
-                    "createdAt": format_time(n.created_at),
-                    "messageCount": n.message_count,
-                })
-            })
-            .collect();
-        to_json(&out)
+        to_json(&self.store.list_namespaces().await.map_err(to_js_error)?)
     }
 
     /// A namespace's details; JSON.
     #[napi]
     pub async fn namespace_info(&self, id: String) -> napi::Result<String> {
-        let i = self.store.namespace_info(&id).await.map_err(to_js_error)?;
-        to_json(&json!({
-            "namespace": i.namespace,
-            "description": i.description,
-            "createdAt": format_time(i.created_at),
-            "messageCount": i.message_count,
-            "streamCount": i.stream_count,
-            "lastActivity": i.last_activity.map(format_time),
-            "metadata": i.metadata.map(|m| m.to_value()),
-        }))
+        let info = self.store.namespace_info(&id).await.map_err(to_js_error)?;
+        // The wire form, plus the metadata given at creation (the package returns it).
+        let mut out =
+            serde_json::to_value(&info).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+        out["metadata"] = info
+            .metadata
+            .map_or(serde_json::Value::Null, |m| m.to_value());
+        to_json(&out)
     }
 
     /// Closes the store: subscriptions end, later calls fail with `CLOSED`.

@@ -265,6 +265,25 @@ pub fn format_time(time: DateTime<Utc>) -> String {
     s
 }
 
+/// Serializes a time in the wire format (see [`format_time`]).
+fn wire_time<S: Serializer>(
+    time: &DateTime<Utc>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_time(*time))
+}
+
+/// Serializes an optional time in the wire format, `null` when absent.
+fn wire_time_opt<S: Serializer>(
+    time: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match time {
+        Some(t) => serializer.serialize_str(&format_time(*t)),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Where a write landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -461,7 +480,8 @@ impl NamespaceOpts {
 }
 
 /// A namespace just created, with its token (shown this once; only its hash is stored).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NamespaceCreated {
     /// The namespace id.
@@ -469,11 +489,13 @@ pub struct NamespaceCreated {
     /// The token.
     pub token: String,
     /// When it was created.
+    #[serde(serialize_with = "wire_time")]
     pub created_at: DateTime<Utc>,
 }
 
 /// A namespace in a listing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NamespaceSummary {
     /// The namespace id.
@@ -481,13 +503,15 @@ pub struct NamespaceSummary {
     /// Its description ("" when none).
     pub description: String,
     /// When it was created.
+    #[serde(serialize_with = "wire_time")]
     pub created_at: DateTime<Utc>,
     /// How many messages it holds.
     pub message_count: i64,
 }
 
 /// A namespace's details.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NamespaceInfo {
     /// The namespace id.
@@ -495,24 +519,29 @@ pub struct NamespaceInfo {
     /// Its description ("" when none).
     pub description: String,
     /// When it was created.
+    #[serde(serialize_with = "wire_time")]
     pub created_at: DateTime<Utc>,
     /// How many messages it holds.
     pub message_count: i64,
     /// How many streams it holds.
     pub stream_count: i64,
     /// Time of its newest message, `None` when empty.
+    #[serde(serialize_with = "wire_time_opt")]
     pub last_activity: Option<DateTime<Utc>>,
     /// Its metadata, if any was given at creation.
+    #[serde(skip)] // not on the wire (wire-protocol.md §3)
     pub metadata: Option<JsonObject>,
 }
 
 /// A namespace just deleted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NamespaceDeleted {
     /// The namespace id.
     pub namespace: String,
     /// When it was deleted.
+    #[serde(serialize_with = "wire_time")]
     pub deleted_at: DateTime<Utc>,
     /// How many messages it held.
     pub messages_deleted: i64,
@@ -551,7 +580,8 @@ impl ListStreamsOpts {
 }
 
 /// A stream in a listing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct StreamSummary {
     /// The stream name.
@@ -559,11 +589,13 @@ pub struct StreamSummary {
     /// Its version (position of its last message).
     pub version: i64,
     /// Time of its last message.
+    #[serde(serialize_with = "wire_time")]
     pub last_activity: DateTime<Utc>,
 }
 
 /// A category in a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CategorySummary {
     /// The category name.

@@ -1,6 +1,6 @@
 //! `ns.*` and `sys.*` methods.
 
-use messagedb::{JsonObject, ListStreamsOpts, NamespaceOpts, format_time};
+use messagedb::{JsonObject, ListStreamsOpts, NamespaceOpts};
 use serde_json::json;
 use serde_json::value::RawValue;
 
@@ -38,12 +38,7 @@ pub async fn create(
         Some(m) if kind(m) == Kind::Object => Some(JsonObject::from_raw(m, "options.metadata")?),
         Some(_) => return Err(ApiError::invalid("options.metadata must be an object")),
     };
-    let created = state.store.create_namespace(&id, opts).await?;
-    encode::json(&json!({
-        "namespace": created.namespace,
-        "token": created.token,
-        "createdAt": format_time(created.created_at),
-    }))
+    encode::json(&state.store.create_namespace(&id, opts).await?)
 }
 
 /// `ns.delete(namespaceId)` (admin, or the namespace's own token).
@@ -56,29 +51,13 @@ pub async fn delete(
     caller.require_admin_or(&id)?;
     let deleted = state.store.delete_namespace(&id).await?;
     state.auth.forget(&id);
-    encode::json(&json!({
-        "namespace": deleted.namespace,
-        "deletedAt": format_time(deleted.deleted_at),
-        "messagesDeleted": deleted.messages_deleted,
-    }))
+    encode::json(&deleted)
 }
 
 /// `ns.list()` (admin), newest first.
 pub async fn list(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
     caller.require_admin()?;
-    let list = state.store.list_namespaces().await?;
-    let out: Vec<_> = list
-        .iter()
-        .map(|n| {
-            json!({
-                "namespace": n.namespace,
-                "description": n.description,
-                "createdAt": format_time(n.created_at),
-                "messageCount": n.message_count,
-            })
-        })
-        .collect();
-    encode::json(&out)
+    encode::json(&state.store.list_namespaces().await?)
 }
 
 /// `ns.info(namespaceId)` (admin, or the namespace's own token).
@@ -89,15 +68,7 @@ pub async fn info(
 ) -> Result<String, ApiError> {
     let id = namespace_id(args)?;
     caller.require_admin_or(&id)?;
-    let info = state.store.namespace_info(&id).await?;
-    encode::json(&json!({
-        "namespace": info.namespace,
-        "description": info.description,
-        "createdAt": format_time(info.created_at),
-        "messageCount": info.message_count,
-        "streamCount": info.stream_count,
-        "lastActivity": info.last_activity.map(format_time),
-    }))
+    encode::json(&state.store.namespace_info(&id).await?)
 }
 
 /// `ns.streams(options?)`: the caller's namespace's streams by name.
@@ -111,42 +82,24 @@ pub async fn streams(
     opts.prefix = opt_string(&fields, "prefix", "prefix must be a string")?;
     opts.cursor = opt_string(&fields, "cursor", "cursor must be a string")?;
     opts.limit = opt_number(&fields, "limit", "limit must be a number")?;
-    let streams = state
-        .store
-        .namespace(&caller.namespace)
-        .list_streams(&opts)
-        .await?;
-    let out: Vec<_> = streams
-        .iter()
-        .map(|s| {
-            json!({
-                "stream": s.stream,
-                "version": s.version,
-                "lastActivity": format_time(s.last_activity),
-            })
-        })
-        .collect();
-    encode::json(&out)
+    encode::json(
+        &state
+            .store
+            .namespace(&caller.namespace)
+            .list_streams(&opts)
+            .await?,
+    )
 }
 
 /// `ns.categories()`: the caller's namespace's categories with counts.
 pub async fn categories(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
-    let categories = state
-        .store
-        .namespace(&caller.namespace)
-        .list_categories()
-        .await?;
-    let out: Vec<_> = categories
-        .iter()
-        .map(|c| {
-            json!({
-                "category": c.category,
-                "streamCount": c.stream_count,
-                "messageCount": c.message_count,
-            })
-        })
-        .collect();
-    encode::json(&out)
+    encode::json(
+        &state
+            .store
+            .namespace(&caller.namespace)
+            .list_categories()
+            .await?,
+    )
 }
 
 /// `sys.health()`.
