@@ -28,7 +28,11 @@ export function findBinary(): string {
   );
 }
 
-export const BIN = findBinary();
+/** The binary, found on first use (suites that never start it do not need it built). */
+let bin: string | undefined;
+export function binary(): string {
+  return (bin ??= findBinary());
+}
 
 /** The child's environment: ours without any MESSAGEDB_* / EVENTODB_* variable (they are flag fallbacks). */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -202,7 +206,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       ...(opts.args ?? []),
     ];
   const cwd = opts.cwd ?? tempDir();
-  const proc = Bun.spawn([BIN, ...argv], {
+  const proc = Bun.spawn([binary(), ...argv], {
     cwd,
     env: childEnv(opts.env),
     stdin: "ignore",
@@ -274,7 +278,7 @@ export async function runCli(
   args: string[],
   opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([BIN, ...args], {
+  const proc = Bun.spawn([binary(), ...args], {
     cwd: opts.cwd ?? tempDir(),
     env: childEnv(opts.env),
     stdin: "ignore",
