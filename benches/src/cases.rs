@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 
 use crate::BenchResult;
 use crate::baseline;
-use crate::measure::{Plan, interleave};
+use crate::measure::{Plan, interleave, interleave_calls};
 use crate::report::{Comparison, Target};
 
 /// Streams the sequential writes rotate over.
@@ -269,15 +269,7 @@ pub fn read_case(name: &str, fixture: &ReadFixture, plan: &Plan) -> BenchResult<
         )
         .into());
     }
-    let (ours_samples, base_samples) = interleave(
-        plan,
-        &mut || {
-            black_box(ours());
-        },
-        &mut || {
-            black_box(base());
-        },
-    );
+    let (ours_samples, base_samples) = interleave_calls(plan, &mut *ours, &mut *base);
     Ok(Comparison {
         case: name.into(),
         ours_label,

@@ -95,6 +95,23 @@ pub fn run_for(duration: Duration, op: &mut dyn FnMut()) -> Vec<u64> {
     }
 }
 
+/// [`interleave`] of two calls whose results are kept from the optimizer and dropped.
+pub fn interleave_calls<A, B>(
+    plan: &Plan,
+    mut ours: impl FnMut() -> A,
+    mut baseline: impl FnMut() -> B,
+) -> (Samples, Samples) {
+    interleave(
+        plan,
+        &mut || {
+            std::hint::black_box(ours());
+        },
+        &mut || {
+            std::hint::black_box(baseline());
+        },
+    )
+}
+
 /// Runs two single-threaded contenders in alternating rounds so that machine noise hits both.
 pub fn interleave(
     plan: &Plan,

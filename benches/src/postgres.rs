@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::BenchResult;
 use crate::cases::{current_thread_runtime, payload, positions};
 use crate::concurrent::{RoundRun, WindowRun, rotate_rounds};
-use crate::measure::{Plan, interleave};
+use crate::measure::{Plan, interleave_calls};
 use crate::report::{Comparison, Target};
 
 /// The PostgreSQL cases, in the order they run.
@@ -512,15 +512,7 @@ fn read_case(name: &str, rt: &Runtime, url: &str, sizes: &PgSizes) -> BenchResul
         )
         .into());
     }
-    let (ours_samples, base_samples) = interleave(
-        &sizes.read,
-        &mut || {
-            black_box(ours());
-        },
-        &mut || {
-            black_box(base());
-        },
-    );
+    let (ours_samples, base_samples) = interleave_calls(&sizes.read, ours, &mut base);
     rt.block_on(async {
         let _ = conn.close().await;
         store.close().await;

@@ -2,14 +2,13 @@
 //! hold many later messages must stay an index lookup. Both sides are ours: the poll (0 rows)
 //! against a one-message read from inside the category.
 
-use std::hint::black_box;
 use std::time::Instant;
 
 use messagedb::{CategoryOpts, NewMessage, Store, WriteOpts};
 
 use crate::BenchResult;
 use crate::cases::{current_thread_runtime, payload};
-use crate::measure::{Plan, interleave};
+use crate::measure::{Plan, interleave_calls};
 use crate::report::{Comparison, Target};
 
 /// Messages of the small category, written first (global positions 1..=10).
@@ -62,15 +61,7 @@ pub fn tail_poll(name: &str, others: u64, plan: &Plan) -> BenchResult<Comparison
         )
         .into());
     }
-    let (ours_samples, base_samples) = interleave(
-        plan,
-        &mut || {
-            black_box(ours());
-        },
-        &mut || {
-            black_box(base());
-        },
-    );
+    let (ours_samples, base_samples) = interleave_calls(plan, &ours, &base);
     Ok(Comparison {
         case: name.into(),
         ours_label: format!(
