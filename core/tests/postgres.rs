@@ -519,9 +519,10 @@ async fn a_subscription_sees_writes_of_another_process() {
     );
 }
 
-/// A messagedb write held open in another connection (holding global position N) keeps every
-/// later messagedb write waiting, so no reader sees N+1 before N: the whole-namespace subscription
-/// and category "" reads get every position once, in order.
+/// A Message DB client's write held open in another connection (holding global position 2) does
+/// not hold up messagedb's writers of other categories, and no whole-namespace reader sees past it
+/// before it commits: category "" reads wait for it, a poller and the whole-namespace subscription
+/// get every position once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn readers_never_skip_past_a_slow_transaction() {
     let url = pg::fresh_database().await;
@@ -533,20 +534,53 @@ async fn readers_never_skip_past_a_slow_transaction() {
     let mut sub = ns.subscribe(SubscribeOpts::all()).await.unwrap();
     assert_eq!(next(&mut sub).await.global_position, 1);
 
-    // The slow writer: messagedb's own write function in an open transaction.
     let mut slow = sql(&url).await;
-    slow.execute("BEGIN").await.unwrap();
-    let row = sqlx::query("SELECT first_global_position FROM message_store.messagedb_write($1, ARRAY[$3::bigint], ARRAY['slow-1'], ARRAY[NULL::bigint], ARRAY[1], ARRAY['Slow'], ARRAY['{}'], ARRAY[NULL::text], ARRAY[$2::uuid], ARRAY[]::uuid[], NULL)")
-        .bind(messagedb_namespace_lock("message_store"))
-        .bind(uuid::Uuid::now_v7())
-        .bind(messagedb::hash_64("slow"))
+    let key: i64 = sqlx::query_scalar("SELECT message_store.messagedb_namespace_lock()")
         .fetch_one(&mut slow)
         .await
         .unwrap();
-    let held: i64 = row.get(0);
+    assert_eq!(
+        key,
+        messagedb::hash_64("messagedb:message_store"),
+        "the schema's namespace lock is the one core waits on"
+    );
+    slow.execute("SET search_path TO message_store")
+        .await
+        .unwrap();
+    slow.execute("BEGIN").await.unwrap();
+    let position: i64 = sqlx::query_scalar("SELECT write_message($1, 'slow-1', 'Slow', '{}')")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .fetch_one(&mut slow)
+        .await
+        .unwrap();
+    assert_eq!(position, 0);
+    let held: i64 =
+        sqlx::query_scalar("SELECT global_position FROM messages WHERE stream_name = 'slow-1'")
+            .fetch_one(&mut slow)
+            .await
+            .unwrap();
     assert_eq!(held, 2);
 
-    // Concurrent writers in other categories; a poller reading category "" the whole time.
+    // A poller reading category "" the whole time.
+    let poller_ns = ns.clone();
+    let poller = tokio::spawn(async move {
+        let mut next_gp = 1;
+        while next_gp <= 202 {
+            let page = poller_ns
+                .get_category("", &CategoryOpts::default().position(next_gp))
+                .await
+                .unwrap();
+            for m in &page {
+                assert_eq!(
+                    m.global_position, next_gp,
+                    "category \"\" never skips a position"
+                );
+                next_gp += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    // Writers of other categories go on while the slow transaction is open.
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let ns = ns.clone();
@@ -563,53 +597,47 @@ async fn readers_never_skip_past_a_slow_transaction() {
             })
         })
         .collect();
-    let poller_ns = ns.clone();
-    let poller = tokio::spawn(async move {
-        let mut next_gp = 1;
-        let mut observed_any_past_held = false;
-        loop {
-            let page = poller_ns
-                .get_category("", &CategoryOpts::default().position(next_gp))
-                .await
-                .unwrap();
-            for m in &page {
-                assert_eq!(
-                    m.global_position, next_gp,
-                    "category \"\" never skips a position"
-                );
-                next_gp += 1;
-                observed_any_past_held |= m.global_position > held;
-            }
-            if next_gp > 202 {
-                return observed_any_past_held;
-            }
-            tokio::task::yield_now().await;
-        }
-    });
-    // While the slow transaction is open, no later write can be acknowledged.
-    let blocked = tokio::time::timeout(Duration::from_millis(500), async {
-        while !writers.iter().all(|w| w.is_finished()) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        for w in writers {
+            w.await.unwrap();
         }
     })
+    .await
+    .expect("writers of other categories are not held up by the open transaction");
+    let fast = ns
+        .get_category("fast0", &CategoryOpts::default())
+        .await
+        .unwrap();
+    assert_eq!(fast.len(), 25, "category reads are not held up either");
+    // Positions 3..=202 are committed; none of them may be read before 2.
+    let read = tokio::time::timeout(
+        Duration::from_millis(300),
+        ns.get_category("", &CategoryOpts::default().position(2)),
+    )
     .await;
-    assert!(blocked.is_err(), "writers wait for the open transaction");
     assert!(
-        ns.get_category("", &CategoryOpts::default().position(2))
-            .await
-            .unwrap()
-            .is_empty()
+        read.is_err(),
+        "a category \"\" read waits for position 2: {read:?}"
     );
+    let live = tokio::time::timeout(Duration::from_millis(300), next(&mut sub)).await;
+    assert!(
+        live.is_err(),
+        "the subscription waits for position 2: {live:?}"
+    );
+    assert!(!poller.is_finished());
+
     slow.execute("COMMIT").await.unwrap();
-    for w in writers {
-        w.await.unwrap();
-    }
-    assert!(
-        tokio::time::timeout(Duration::from_secs(30), poller)
-            .await
-            .unwrap()
-            .unwrap()
-    );
+    tokio::time::timeout(Duration::from_secs(30), poller)
+        .await
+        .expect("the poller reads everything once the transaction commits")
+        .unwrap();
+    let all = ns
+        .get_category("", &CategoryOpts::default().position(2).batch_size(500))
+        .await
+        .unwrap();
+    let gps: Vec<i64> = all.iter().map(|m| m.global_position).collect();
+    assert_eq!(gps, (2..=202).collect::<Vec<_>>());
+    assert_eq!(all[0].stream_name, "slow-1");
     for gp in 2..=202 {
         assert_eq!(
             next(&mut sub).await.global_position,
@@ -617,9 +645,4 @@ async fn readers_never_skip_past_a_slow_transaction() {
             "the subscription never skips"
         );
     }
-}
-
-/// The advisory lock key of a namespace schema (as core computes it).
-fn messagedb_namespace_lock(schema: &str) -> i64 {
-    messagedb::hash_64(&format!("messagedb:{schema}"))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::read::{self, ReadSql};
 use super::readers::PgReaders;
@@ -36,6 +36,8 @@ pub(crate) struct PgNamespace {
     pool: PgPool,
     readers: Arc<PgReaders>,
     schema: String,
+    /// The namespace lock's key (`messagedb_namespace_lock()` in the schema).
+    lock: i64,
     sql: ReadSql,
     writer: Arc<PgWriter>,
     log: Arc<CommitLog>,
@@ -55,6 +57,7 @@ impl PgNamespace {
             )),
             sql: ReadSql::new(schema),
             schema: schema.into(),
+            lock: namespace_lock(schema),
             pool,
             readers,
             log,
@@ -83,7 +86,8 @@ impl PgNamespace {
         self.log.close();
     }
 
-    /// Takes the namespace lock and every category lock of `streams`, sorted, in `tx`.
+    /// Takes the namespace lock (exclusive: it waits for every writer under way, and writers wait
+    /// for it) and every category lock of `streams`, sorted, in `tx`.
     async fn lock_all(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
@@ -96,7 +100,7 @@ impl PgNamespace {
         keys.sort_unstable();
         keys.dedup();
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(namespace_lock(&self.schema))
+            .bind(self.lock)
             .execute(&mut **tx)
             .await
             .map_err(map_error)?;
@@ -106,6 +110,31 @@ impl PgNamespace {
             .await
             .map_err(map_error)?;
         Ok(())
+    }
+
+    /// Category "" (every message of the namespace). Writers of different categories commit in
+    /// parallel, so a global position may become visible after a higher one: a page stops before
+    /// a missing position until no writer can still commit it, first waiting for this process's
+    /// calls under way (no database work), then for every writer holding the namespace lock.
+    async fn get_all(&self, conn: &mut PgConnection, opts: &CategoryOpts) -> Result<Vec<Message>> {
+        // Global positions start at 1.
+        let from = opts.position.unwrap_or(1).max(1);
+        let mark = self.writer.mark();
+        let rows = read::get_category(conn, &self.sql, "", opts).await?;
+        if read::unbroken(&rows, from, from - 1) == rows.len() {
+            return Ok(rows);
+        }
+        self.writer.settle(mark).await;
+        let rows = read::get_category(conn, &self.sql, "", opts).await?;
+        if read::unbroken(&rows, from, from - 1) == rows.len() {
+            return Ok(rows);
+        }
+        // Every position up to the last one seen was taken before this wait.
+        let seen = rows.last().map_or(from - 1, |m| m.global_position);
+        read::wait_for_writers(conn, self.lock).await?;
+        let mut rows = read::get_category(conn, &self.sql, "", opts).await?;
+        rows.truncate(read::unbroken(&rows, from, seen));
+        Ok(rows)
     }
 
     async fn notify(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
@@ -157,6 +186,11 @@ impl NamespaceBackend for PgNamespace {
     }
 
     async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
+        if category.is_empty() {
+            return with_reader!(self, |c| self.get_all(c, opts));
+        }
+        // Within a category, commits come in global-position order (its lock is held from before
+        // a writer takes positions until it commits): a read never skips.
         with_reader!(self, |c| read::get_category(c, &self.sql, category, opts))
     }
 

@@ -264,3 +264,50 @@ pub(crate) async fn message_count(conn: &mut PgConnection, sql: &ReadSql) -> Res
         .await
         .map_err(map_error)
 }
+
+/// How many of `rows` (a whole-namespace page read from global position `from`) a reader may
+/// take: up to the first missing global position above `settled` (every position up to
+/// `settled` is known to be committed or never to be).
+pub(crate) fn unbroken(rows: &[Message], from: i64, settled: i64) -> usize {
+    let mut expected = from;
+    for (i, m) in rows.iter().enumerate() {
+        if m.global_position > expected && m.global_position > settled {
+            return i;
+        }
+        expected = m.global_position + 1;
+    }
+    rows.len()
+}
+
+/// Which of the transactions `$3` (all when NULL) hold the namespace lock `$1 << 32 | $2` (every
+/// writer of the namespace holds it, shared, from before it takes a global position until it
+/// commits).
+const LOCK_HOLDERS: &str = "SELECT virtualtransaction FROM pg_locks
+     WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+       AND ($3::text[] IS NULL OR virtualtransaction = ANY ($3))";
+
+/// Waits until every transaction writing to the namespace now has ended: then any global
+/// position taken before this call is committed or will never be. Polls `pg_locks` rather than
+/// asking for the lock itself, which would queue every new writer behind this reader.
+pub(crate) async fn wait_for_writers(conn: &mut PgConnection, key: i64) -> Result<()> {
+    let (high, low) = ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64);
+    let mut holders: Option<Vec<String>> = None;
+    let mut pause = std::time::Duration::from_micros(200);
+    loop {
+        let now: Vec<String> = sqlx::query_scalar(LOCK_HOLDERS)
+            .bind(high)
+            .bind(low)
+            .bind(&holders)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_error)?;
+        if now.is_empty() {
+            return Ok(());
+        }
+        holders = Some(now);
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(20));
+    }
+}

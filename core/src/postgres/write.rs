@@ -2,15 +2,22 @@
 //! `messagedb_write` function (one round trip, one transaction).
 //!
 //! Writers queue their write; a writer finding fewer than [`MAX_CALLS_IN_FLIGHT`] calls under way
-//! spawns a leader task (so that a cancelled caller never strands the others), which takes every
-//! queued write, sends them in one call, and answers each writer with its own outcome. Writes that
-//! queue meanwhile go in the next call. Two calls in flight let one travel and wait for the
-//! namespace lock while the other commits; the lock keeps their commits in order.
+//! spawns a leader task (so that a cancelled caller never strands the others), which takes queued
+//! writes (each stream once per call; the function reads each stream's version once), sends them
+//! in one call, and answers each writer with its own outcome. Writes that queue meanwhile go in
+//! the next call. Calls run in parallel; the function's category locks order the commits of one
+//! category, as Message DB's do.
+//!
+//! Commits of parallel calls may become visible out of global-position order. The writer keeps
+//! track of its calls (tickets in start order) so that it publishes commits to subscribers in
+//! global-position order, and so that a whole-namespace reader can wait for this process's calls
+//! under way before it looks further (see `PgNamespace::get_all`).
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
 use sqlx::{PgPool, Row};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::read::shared_sql;
@@ -22,7 +29,7 @@ use crate::{Error, Result, names};
 /// The most messages one call carries; the rest wait for the next call.
 const MAX_MESSAGES_PER_CALL: usize = 2000;
 /// How many calls of one namespace may be under way at once.
-const MAX_CALLS_IN_FLIGHT: usize = 2;
+const MAX_CALLS_IN_FLIGHT: usize = 3;
 
 /// One queued write.
 pub(crate) struct PgWrite {
@@ -42,13 +49,65 @@ struct Queue {
     leaders: usize,
 }
 
+impl Queue {
+    /// The next call's writes: queued ones in order, each stream once, up to
+    /// [`MAX_MESSAGES_PER_CALL`] messages (at least one write).
+    fn take_call(&mut self) -> Vec<Pending> {
+        let mut streams = HashSet::new();
+        let mut total = 0;
+        let mut call = Vec::new();
+        let mut rest = Vec::new();
+        for p in self.pending.drain(..) {
+            let fits = call.is_empty() || total + p.write.messages.len() <= MAX_MESSAGES_PER_CALL;
+            if fits && !streams.contains(p.write.stream_name.as_str()) {
+                total += p.write.messages.len();
+                streams.insert(p.write.stream_name.clone());
+                call.push(p);
+            } else {
+                rest.push(p);
+            }
+        }
+        self.pending = rest;
+        call
+    }
+}
+
+/// A finished call whose commit is not yet published.
+struct Finished {
+    /// Calls with a smaller ticket had started when this one finished.
+    started_before: u64,
+    range: (i64, i64),
+    messages: Option<Arc<[Message]>>,
+}
+
+/// The calls under way, in start order.
+#[derive(Default)]
+struct Flight {
+    next_ticket: u64,
+    running: BTreeSet<u64>,
+    finished: Vec<Finished>,
+}
+
+impl Flight {
+    /// Every call with a smaller ticket has finished.
+    fn settled(&self) -> u64 {
+        self.running.first().copied().unwrap_or(self.next_ticket)
+    }
+}
+
 /// The group-committing writer of one namespace schema.
 pub(crate) struct PgWriter {
     pool: PgPool,
     sql: sqlx::SqlStr,
+    /// The namespace lock's key.
     lock: i64,
+    /// The NOTIFY payload telling other processes this schema has new commits.
     notify: String,
+    /// Whether a notification is being sent, and whether commits came since it was sent.
+    notifying: Mutex<(bool, bool)>,
     queue: Mutex<Queue>,
+    flight: Mutex<Flight>,
+    settled: watch::Sender<u64>,
     log: Arc<CommitLog>,
 }
 
@@ -59,12 +118,15 @@ impl PgWriter {
             sql: shared_sql(format!(
                 "SELECT write_index, first_position, first_global_position, last_global_position,
                         error, actual_version, duplicate_id, message_time
-                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 FROM {}.messagedb_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 quote(schema)
             )),
             lock: namespace_lock(schema),
             notify,
+            notifying: Mutex::new((false, false)),
             queue: Mutex::new(Queue::default()),
+            flight: Mutex::new(Flight::default()),
+            settled: watch::Sender::new(0),
             log,
         }
     }
@@ -88,7 +150,51 @@ impl PgWriter {
         outcome.await.map_err(|_| Error::Closed)?
     }
 
-    async fn lead(&self) {
+    /// Tells other processes about commits: one `pg_notify` at a time, after the commits are
+    /// visible; commits made while one is being sent are announced by the next.
+    fn announce(self: &Arc<Self>) {
+        {
+            let mut n = self.notifying.lock().unwrap_or_else(|p| p.into_inner());
+            if n.0 {
+                n.1 = true;
+                return;
+            }
+            *n = (true, false);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                // Best effort: a listener that lost its connection re-reads storage anyway.
+                let _ = sqlx::query("SELECT pg_notify('messagedb', $1)")
+                    .bind(&this.notify)
+                    .execute(&this.pool)
+                    .await;
+                let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
+                if !n.1 {
+                    n.0 = false;
+                    return;
+                }
+                n.1 = false;
+            }
+        });
+    }
+
+    /// A mark of the calls started so far, for [`PgWriter::settle`].
+    pub(crate) fn mark(&self) -> u64 {
+        self.flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_ticket
+    }
+
+    /// Waits until every call started before `mark` was taken has finished.
+    pub(crate) async fn settle(&self, mark: u64) {
+        let mut settled = self.settled.subscribe();
+        // The sender lives as long as `self`.
+        let _ = settled.wait_for(|s| *s >= mark).await;
+    }
+
+    async fn lead(self: &Arc<Self>) {
         loop {
             let batch = {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -96,29 +202,26 @@ impl PgWriter {
                     q.leaders -= 1;
                     return;
                 }
-                let mut total = 0;
-                let take = q
-                    .pending
-                    .iter()
-                    .take_while(|p| {
-                        total += p.write.messages.len();
-                        total <= MAX_MESSAGES_PER_CALL
-                    })
-                    .count()
-                    .max(1);
-                q.pending.drain(..take).collect::<Vec<_>>()
+                q.take_call()
             };
-            self.commit(batch).await;
+            let ticket = {
+                let mut f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
+                let ticket = f.next_ticket;
+                f.next_ticket += 1;
+                f.running.insert(ticket);
+                ticket
+            };
+            self.commit(ticket, batch).await;
         }
     }
 
-    async fn commit(&self, batch: Vec<Pending>) {
+    async fn commit(self: &Arc<Self>, ticket: u64, batch: Vec<Pending>) {
         let writes: Vec<&PgWrite> = batch.iter().map(|p| &p.write).collect();
         let keep = self.log.has_subscribers();
         let mut outcomes = match self.call(&writes, keep).await {
             Ok(outcomes) => outcomes,
-            // A write that collided with a writer outside messagedb fails the call: run each
-            // write alone so that only it fails.
+            // A write that collided with another transaction (an id given twice at once) fails
+            // the call: run each write alone so that only it fails.
             Err(_) if writes.len() > 1 => {
                 let mut each = Vec::with_capacity(writes.len());
                 for w in &writes {
@@ -131,34 +234,65 @@ impl PgWriter {
             }
             Err(e) => vec![(Err(e), None)],
         };
-        let range = outcomes
-            .iter()
-            .fold(None, |range: Option<(i64, i64)>, (r, _)| match r {
-                Ok(b) => {
-                    let (first, last) =
-                        range.unwrap_or((b.global_position, b.last_global_position));
-                    Some((
-                        first.min(b.global_position),
-                        last.max(b.last_global_position),
-                    ))
-                }
-                Err(_) => range,
-            });
-        if range.is_some() {
-            // Subscribers get the messages only when every landed write has them at hand.
-            let complete = keep && outcomes.iter().all(|(r, m)| r.is_err() || m.is_some());
-            let messages = complete.then(|| {
-                outcomes
+        let mut landed = 0;
+        let mut range: Option<(i64, i64)> = None;
+        for (r, _) in &outcomes {
+            if let Ok(b) = r {
+                landed += b.last_position - b.position + 1;
+                range = Some(
+                    range.map_or((b.global_position, b.last_global_position), |(lo, hi)| {
+                        (lo.min(b.global_position), hi.max(b.last_global_position))
+                    }),
+                );
+            }
+        }
+        // Subscribers get the messages only when every landed write has them at hand and no other
+        // transaction took global positions between them.
+        let messages = range.and_then(|(lo, hi)| {
+            let complete = keep
+                && hi - lo + 1 == landed
+                && outcomes.iter().all(|(r, m)| r.is_err() || m.is_some());
+            complete.then(|| {
+                let mut all: Vec<Message> = outcomes
                     .iter_mut()
                     .flat_map(|(_, m)| m.take().unwrap_or_default())
-                    .collect::<Vec<Message>>()
-                    .into()
-            });
-            self.log.publish(range, messages);
+                    .collect();
+                all.sort_unstable_by_key(|m| m.global_position);
+                all.into()
+            })
+        });
+        if range.is_some() {
+            self.announce();
         }
+        self.finish(ticket, range, messages);
         for (p, (r, _)) in batch.into_iter().zip(outcomes) {
             let _ = p.reply.send(r);
         }
+    }
+
+    /// Records a finished call and publishes, in global-position order, every commit that no call
+    /// still under way can precede.
+    fn finish(&self, ticket: u64, range: Option<(i64, i64)>, messages: Option<Arc<[Message]>>) {
+        let mut f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
+        f.running.remove(&ticket);
+        if let Some(range) = range {
+            let started_before = f.next_ticket;
+            f.finished.push(Finished {
+                started_before,
+                range,
+                messages,
+            });
+        }
+        // A call started after another finished took its global positions later.
+        while let Some(i) = (0..f.finished.len()).min_by_key(|&i| f.finished[i].range.0) {
+            if f.settled() < f.finished[i].started_before {
+                break;
+            }
+            let done = f.finished.swap_remove(i);
+            self.log.publish(Some(done.range), done.messages);
+        }
+        let settled = f.settled();
+        self.settled.send_replace(settled);
     }
 
     /// One call of `messagedb_write` for these writes: each write's outcome, with its messages
@@ -178,25 +312,19 @@ impl PgWriter {
         locks.sort_unstable();
         locks.dedup();
         let expected: Vec<Option<i64>> = writes.iter().map(|w| w.expected_version).collect();
-        let mut index = Vec::with_capacity(n);
+        let counts: Vec<i32> = writes.iter().map(|w| w.messages.len() as i32).collect();
         let mut types = Vec::with_capacity(n);
         let mut data = Vec::with_capacity(n);
         let mut metadata = Vec::with_capacity(n);
         let mut ids = Vec::with_capacity(n);
-        let mut given = Vec::new();
-        for (i, w) in writes.iter().enumerate() {
+        let mut check_ids = false;
+        for w in writes {
             for m in &w.messages {
-                index.push(i as i32 + 1);
                 types.push(m.message_type.as_str());
                 data.push(m.data.as_str());
                 metadata.push(m.metadata.as_ref().map(|j| j.as_str()));
-                match m.id {
-                    Some(id) => {
-                        given.push(id);
-                        ids.push(id);
-                    }
-                    None => ids.push(Uuid::now_v7()),
-                }
+                check_ids |= m.id.is_some();
+                ids.push(m.id.unwrap_or_else(Uuid::now_v7));
             }
         }
         let rows = sqlx::query(self.sql.clone())
@@ -204,13 +332,12 @@ impl PgWriter {
             .bind(&locks)
             .bind(&streams)
             .bind(&expected)
-            .bind(&index)
+            .bind(&counts)
             .bind(&types)
             .bind(&data)
             .bind(&metadata)
             .bind(&ids)
-            .bind(&given)
-            .bind(&self.notify)
+            .bind(check_ids)
             .fetch_all(&self.pool)
             .await
             .map_err(map_error)?;

@@ -97,6 +97,18 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql VOLATILE;
 
+-- Not in Message DB: the key of the namespace lock every messagedb writer holds, shared, until it
+-- commits (see 0002), so that whole-namespace readers can wait for writes in flight:
+-- hash_64('messagedb:' || schema), as core computes it.
+DO $$
+BEGIN
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION messagedb_namespace_lock() RETURNS bigint AS %L LANGUAGE sql IMMUTABLE',
+        'SELECT ' || hash_64('messagedb:' || current_schema()) || '::bigint'
+    );
+END;
+$$;
+
 CREATE FUNCTION write_message(
     id varchar,
     stream_name varchar,
@@ -110,6 +122,8 @@ DECLARE
     _stream_version bigint;
     _next_position bigint;
 BEGIN
+    -- Not in Message DB: the namespace lock, shared (see messagedb_namespace_lock).
+    PERFORM pg_advisory_xact_lock_shared(messagedb_namespace_lock());
     PERFORM acquire_lock(write_message.stream_name);
 
     _stream_version := stream_version(write_message.stream_name);
