@@ -519,8 +519,9 @@ async fn a_subscription_sees_writes_of_another_process() {
     );
 }
 
-/// A Message DB client's write held open in another connection (holding global position 2) does
-/// not hold up messagedb's writers of other categories, and no whole-namespace reader sees past it
+/// A Message DB client's write held open in another connection (holding global position 2) holds
+/// up messagedb's writes to its category but not those to other categories (through the same
+/// store), and no whole-namespace reader sees past it
 /// before it commits: category "" reads wait for it, a poller and the whole-namespace subscription
 /// get every position once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -565,7 +566,7 @@ async fn readers_never_skip_past_a_slow_transaction() {
     let poller_ns = ns.clone();
     let poller = tokio::spawn(async move {
         let mut next_gp = 1;
-        while next_gp <= 202 {
+        while next_gp <= 203 {
             let page = poller_ns
                 .get_category("", &CategoryOpts::default().position(next_gp))
                 .await
@@ -580,7 +581,32 @@ async fn readers_never_skip_past_a_slow_transaction() {
             tokio::task::yield_now().await;
         }
     });
-    // Writers of other categories go on while the slow transaction is open.
+    // A messagedb write to the same category waits for the slow transaction's lock...
+    let same_category = {
+        let ns = ns.clone();
+        tokio::spawn(async move {
+            ns.write("slow-2", msg("AfterSlow", json!({})), WriteOpts::default())
+                .await
+                .unwrap()
+        })
+    };
+    let mut watcher = sql(&url).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'",
+    )
+    .fetch_one(&mut watcher)
+    .await
+    .unwrap()
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write to slow-2 waits for the lock"
+        );
+        tokio::task::yield_now().await;
+    }
+    // ...while writers of other categories go on, through the same store.
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let ns = ns.clone();
@@ -625,8 +651,14 @@ async fn readers_never_skip_past_a_slow_transaction() {
         "the subscription waits for position 2: {live:?}"
     );
     assert!(!poller.is_finished());
+    assert!(!same_category.is_finished());
 
     slow.execute("COMMIT").await.unwrap();
+    let after = tokio::time::timeout(Duration::from_secs(30), same_category)
+        .await
+        .expect("the write to the slow category lands once it commits")
+        .unwrap();
+    assert_eq!(after.global_position, 203);
     tokio::time::timeout(Duration::from_secs(30), poller)
         .await
         .expect("the poller reads everything once the transaction commits")
@@ -636,9 +668,10 @@ async fn readers_never_skip_past_a_slow_transaction() {
         .await
         .unwrap();
     let gps: Vec<i64> = all.iter().map(|m| m.global_position).collect();
-    assert_eq!(gps, (2..=202).collect::<Vec<_>>());
+    assert_eq!(gps, (2..=203).collect::<Vec<_>>());
     assert_eq!(all[0].stream_name, "slow-1");
-    for gp in 2..=202 {
+    assert_eq!(all[201].stream_name, "slow-2");
+    for gp in 2..=203 {
         assert_eq!(
             next(&mut sub).await.global_position,
             gp,

@@ -1,19 +1,20 @@
 //! The PostgreSQL write path: group commit of concurrent writes into one call of the namespace's
 //! `messagedb_write` function (one round trip, one transaction).
 //!
-//! Writers queue their write; a writer finding fewer than [`MAX_CALLS_IN_FLIGHT`] calls under way
-//! spawns a leader task (so that a cancelled caller never strands the others), which takes queued
-//! writes (each stream once per call; the function reads each stream's version once), sends them
-//! in one call, and answers each writer with its own outcome. Writes that queue meanwhile go in
-//! the next call. Calls run in parallel; the function's category locks order the commits of one
-//! category, as Message DB's do.
+//! Writers queue their write; a writer finding no leader spawns a leader task (so that a cancelled
+//! caller never strands the others), which takes queued writes (each stream once per call; the
+//! function reads each stream's version once), sends them in one call, and answers each writer
+//! with its own outcome. Writes that queue meanwhile go in the next call, for which the leader
+//! waits a moment for the writers it just answered. Calls stalled on a category lock let further
+//! leaders run calls in parallel; the function's category locks order the commits of one category,
+//! as Message DB's do.
 //!
 //! Commits of parallel calls may become visible out of global-position order. The writer keeps
 //! track of its calls (tickets in start order) so that it publishes commits to subscribers in
 //! global-position order, and so that a whole-namespace reader can wait for this process's calls
 //! under way before it looks further (see `PgNamespace::get_all`).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use sqlx::{PgPool, Row};
@@ -28,8 +29,17 @@ use crate::{Error, Result, names};
 
 /// The most messages one call carries; the rest wait for the next call.
 const MAX_MESSAGES_PER_CALL: usize = 2000;
-/// How many calls of one namespace may be under way at once.
-const MAX_CALLS_IN_FLIGHT: usize = 3;
+/// The shortest time between two notifications of other processes while commits keep coming (the
+/// first one after a quiet time goes at once).
+const NOTIFY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
+/// How long a leader waits for the writers it just answered to queue their next writes.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+/// How many calls of one namespace may be under way at once. One at a time carries the most
+/// writes per call (fastest); more start only when every call under way is stalled (waiting for a
+/// category lock another transaction holds), so that one stalled category holds up no other.
+const MAX_CALLS_IN_FLIGHT: usize = 4;
+/// A call under way for this long is stalled.
+const STALL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// One queued write.
 pub(crate) struct PgWrite {
@@ -84,14 +94,17 @@ struct Finished {
 #[derive(Default)]
 struct Flight {
     next_ticket: u64,
-    running: BTreeSet<u64>,
+    /// Tickets of the calls under way, with when they started.
+    running: BTreeMap<u64, std::time::Instant>,
     finished: Vec<Finished>,
 }
 
 impl Flight {
     /// Every call with a smaller ticket has finished.
     fn settled(&self) -> u64 {
-        self.running.first().copied().unwrap_or(self.next_ticket)
+        self.running
+            .first_key_value()
+            .map_or(self.next_ticket, |(ticket, _)| *ticket)
     }
 }
 
@@ -106,6 +119,8 @@ pub(crate) struct PgWriter {
     /// Whether a notification is being sent, and whether commits came since it was sent.
     notifying: Mutex<(bool, bool)>,
     queue: Mutex<Queue>,
+    /// Woken when a write is queued while every leader is busy.
+    arrived: tokio::sync::Notify,
     flight: Mutex<Flight>,
     settled: watch::Sender<u64>,
     log: Arc<CommitLog>,
@@ -125,6 +140,7 @@ impl PgWriter {
             notify,
             notifying: Mutex::new((false, false)),
             queue: Mutex::new(Queue::default()),
+            arrived: tokio::sync::Notify::new(),
             flight: Mutex::new(Flight::default()),
             settled: watch::Sender::new(0),
             log,
@@ -137,17 +153,50 @@ impl PgWriter {
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.pending.push(Pending { write, reply });
-            let lead = q.leaders < MAX_CALLS_IN_FLIGHT;
+            let lead = q.leaders == 0;
             if lead {
                 q.leaders += 1;
             }
             lead
         };
         if lead {
-            let this = self.clone();
-            tokio::spawn(async move { this.lead().await });
+            self.spawn_leader();
+        } else {
+            self.arrived.notify_waiters();
         }
-        outcome.await.map_err(|_| Error::Closed)?
+        tokio::pin!(outcome);
+        loop {
+            match tokio::time::timeout(STALL, &mut outcome).await {
+                Ok(outcome) => return outcome.map_err(|_| Error::Closed)?,
+                Err(_) => self.relieve(),
+            }
+        }
+    }
+
+    fn spawn_leader(self: &Arc<Self>) {
+        let this = self.clone();
+        tokio::spawn(async move { this.lead().await });
+    }
+
+    /// Starts another leader when writes wait behind calls that are all stalled.
+    fn relieve(self: &Arc<Self>) {
+        let stalled = {
+            let f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
+            f.running
+                .values()
+                .all(|started| started.elapsed() >= STALL)
+        };
+        let lead = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let lead = stalled && !q.pending.is_empty() && q.leaders < MAX_CALLS_IN_FLIGHT;
+            if lead {
+                q.leaders += 1;
+            }
+            lead
+        };
+        if lead {
+            self.spawn_leader();
+        }
     }
 
     /// Tells other processes about commits: one `pg_notify` at a time, after the commits are
@@ -164,17 +213,22 @@ impl PgWriter {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
+                let sent = tokio::time::Instant::now();
                 // Best effort: a listener that lost its connection re-reads storage anyway.
                 let _ = sqlx::query("SELECT pg_notify('messagedb', $1)")
                     .bind(&this.notify)
                     .execute(&this.pool)
                     .await;
-                let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
-                if !n.1 {
-                    n.0 = false;
-                    return;
+                {
+                    let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
+                    if !n.1 {
+                        n.0 = false;
+                        return;
+                    }
                 }
-                n.1 = false;
+                // Under a stream of commits, one notification per interval carries them all.
+                tokio::time::sleep_until(sent + NOTIFY_INTERVAL).await;
+                this.notifying.lock().unwrap_or_else(|p| p.into_inner()).1 = false;
             }
         });
     }
@@ -195,7 +249,11 @@ impl PgWriter {
     }
 
     async fn lead(self: &Arc<Self>) {
+        let mut answered = 0;
         loop {
+            // The writers just answered usually write again at once: wait a moment for them, so
+            // that they share the next call instead of trickling into calls of one.
+            self.linger(answered).await;
             let batch = {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
                 if q.pending.is_empty() {
@@ -204,14 +262,31 @@ impl PgWriter {
                 }
                 q.take_call()
             };
+            answered = batch.len();
             let ticket = {
                 let mut f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
                 let ticket = f.next_ticket;
                 f.next_ticket += 1;
-                f.running.insert(ticket);
+                f.running.insert(ticket, std::time::Instant::now());
                 ticket
             };
             self.commit(ticket, batch).await;
+        }
+    }
+
+    /// Waits until `writers` writes are queued, or [`LINGER`] has passed.
+    async fn linger(&self, writers: usize) {
+        let deadline = tokio::time::Instant::now() + LINGER;
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            if self.queue.lock().unwrap_or_else(|p| p.into_inner()).pending.len() >= writers {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return;
+            }
         }
     }
 
@@ -425,3 +500,4 @@ fn outcome(
         messages,
     ))
 }
+
