@@ -20,10 +20,12 @@ use crate::subscribe::CommitLog;
 /// 1. **No acknowledged write is lost**: a write returns only once it is durable under the
 ///    configured durability.
 /// 2. **Readers never skip**: no read can observe global position N+1 and afterwards miss a message
-///    at or below N that commits later. Global positions increase in commit order, so a reader
-///    never sees a position before every lower one is visible.
+///    at or below N that commits later. On SQLite global positions increase in commit order. On
+///    PostgreSQL they do within a category (its lock is held from before a writer takes positions
+///    until it commits); a whole-namespace read stops before a missing position until no writer
+///    can still commit it.
 /// 3. **Subscriptions** see every commit through the namespace's [`CommitLog`], published in
-///    commit order after the commit is visible to readers.
+///    global-position order after the commit is visible to readers.
 /// 4. **Bad input never half-writes**: a write (or batch, or import batch) lands whole or not at
 ///    all, and one failing write never fails the writes committed with it.
 /// 5. **Namespaces are isolated**: each has its own positions, and its own storage.

@@ -26,7 +26,8 @@ pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// The advisory lock key every messagedb writer of a namespace schema takes first.
+/// The advisory lock key every writer of a namespace schema holds, shared, until it commits
+/// (`messagedb_namespace_lock()` in the schema computes the same).
 pub(crate) fn namespace_lock(schema: &str) -> i64 {
     names::hash_64(&format!("messagedb:{schema}"))
 }

@@ -29,8 +29,8 @@ use crate::{Error, Result, names};
 
 /// The most messages one call carries; the rest wait for the next call.
 const MAX_MESSAGES_PER_CALL: usize = 2000;
-/// The shortest time between two notifications of other processes while commits keep coming (the
-/// first one after a quiet time goes at once).
+/// The shortest time between two notifications of other processes (the first one after a quiet
+/// time goes at once; commits during the interval share the next one).
 const NOTIFY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
 /// How long a leader waits for the writers it just answered to queue their next writes.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
@@ -182,9 +182,7 @@ impl PgWriter {
     fn relieve(self: &Arc<Self>) {
         let stalled = {
             let f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
-            f.running
-                .values()
-                .all(|started| started.elapsed() >= STALL)
+            f.running.values().all(|started| started.elapsed() >= STALL)
         };
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -199,8 +197,9 @@ impl PgWriter {
         }
     }
 
-    /// Tells other processes about commits: one `pg_notify` at a time, after the commits are
-    /// visible; commits made while one is being sent are announced by the next.
+    /// Tells other processes about commits: a `pg_notify` after the commits are visible, at most
+    /// one per [`NOTIFY_INTERVAL`]. Not in the write's transaction: a transaction that notifies
+    /// holds PostgreSQL's global notify lock through its commit, serializing every such commit.
     fn announce(self: &Arc<Self>) {
         {
             let mut n = self.notifying.lock().unwrap_or_else(|p| p.into_inner());
@@ -219,16 +218,14 @@ impl PgWriter {
                     .bind(&this.notify)
                     .execute(&this.pool)
                     .await;
-                {
-                    let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
-                    if !n.1 {
-                        n.0 = false;
-                        return;
-                    }
-                }
-                // Under a stream of commits, one notification per interval carries them all.
+                // Commits during the next interval share one notification.
                 tokio::time::sleep_until(sent + NOTIFY_INTERVAL).await;
-                this.notifying.lock().unwrap_or_else(|p| p.into_inner()).1 = false;
+                let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
+                if !n.1 {
+                    n.0 = false;
+                    return;
+                }
+                n.1 = false;
             }
         });
     }
@@ -281,7 +278,14 @@ impl PgWriter {
             let arrived = self.arrived.notified();
             tokio::pin!(arrived);
             arrived.as_mut().enable();
-            if self.queue.lock().unwrap_or_else(|p| p.into_inner()).pending.len() >= writers {
+            if self
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pending
+                .len()
+                >= writers
+            {
                 return;
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
@@ -500,4 +504,3 @@ fn outcome(
         messages,
     ))
 }
-
