@@ -33,6 +33,15 @@ describe("plain endpoints", () => {
     const lines = r.text.split("\n").filter((l) => l && !l.startsWith("#"));
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEaNInf]+( \d+)?$/);
+    const requests = lines.filter((l) => l.startsWith("messagedb_rpc_requests_total{"));
+    expect(requests.some((l) => l.includes('method="sys.version"') && l.includes('code="200"'))).toBe(true);
+  });
+
+  test("GET /metrics labels made-up methods `unknown` (clients cannot grow the label set)", async () => {
+    await rpc(server.url, server.token, "made.up.method");
+    const r = await httpRequest(`${server.url}/metrics`);
+    expect(r.text).not.toContain("made.up.method");
+    expect(r.text).toMatch(/messagedb_rpc_requests_total\{[^}]*method="unknown"[^}]*\} [1-9]/);
   });
 
   for (const path of ["/", "/nope", "/rpc/extra", "/healthz", "/api/rpc"]) {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use messagedb::{Store, StoreOptions, token};
 use serde_json::json;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -126,6 +127,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         let graceful = async move {
             let _ = stopping.wait_for(|s| *s).await;
         };
+        // Responses and SSE pokes go out at once, never held back for an acknowledgement.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(graceful)
             .await

@@ -1,7 +1,8 @@
 //! Prometheus metrics: requests by method and code, write and read latency histograms, open
 //! subscriptions, messages written.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -29,9 +30,54 @@ fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// The RPC methods, as metric labels; any other method is counted as `unknown` (a label per
+/// name a client makes up would let clients grow the registry without bound).
+const METHODS: &[&str] = &[
+    "stream.write",
+    "stream.writeBatch",
+    "stream.get",
+    "stream.last",
+    "stream.version",
+    "category.get",
+    "ns.create",
+    "ns.delete",
+    "ns.list",
+    "ns.info",
+    "ns.streams",
+    "ns.categories",
+    "sys.version",
+    "sys.health",
+];
+
+/// The metric handles of one method and status, looked up in the registry once.
+#[derive(Clone)]
+struct Handles {
+    requests: metrics::Counter,
+    latency: Option<metrics::Histogram>,
+}
+
+impl Handles {
+    fn new(method: &'static str, code: u16) -> Self {
+        let labels = [("method", method.to_string()), ("code", code.to_string())];
+        let kind = match method {
+            "stream.write" | "stream.writeBatch" => Some("messagedb_write_duration_seconds"),
+            "stream.get" | "stream.last" | "stream.version" | "category.get" => {
+                Some("messagedb_read_duration_seconds")
+            }
+            _ => None,
+        };
+        Handles {
+            requests: metrics::counter!("messagedb_rpc_requests_total", &labels),
+            latency: kind.map(|k| metrics::histogram!(k, "method" => method)),
+        }
+    }
+}
+
 /// The server's metrics.
 pub struct Metrics {
     open_subscriptions: AtomicI64,
+    /// By (method, status code).
+    handles: RwLock<HashMap<(&'static str, u16), Handles>>,
 }
 
 impl Default for Metrics {
@@ -39,6 +85,7 @@ impl Default for Metrics {
         handle();
         Metrics {
             open_subscriptions: AtomicI64::new(0),
+            handles: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -46,20 +93,33 @@ impl Default for Metrics {
 impl Metrics {
     /// Records one RPC call.
     pub fn rpc(&self, method: &str, status: StatusCode, took: Duration) {
-        let method = if method.is_empty() { "-" } else { method };
-        let labels = [
-            ("method", method.to_string()),
-            ("code", status.as_u16().to_string()),
-        ];
-        metrics::counter!("messagedb_rpc_requests_total", &labels).increment(1);
-        let kind = match method {
-            "stream.write" | "stream.writeBatch" => "messagedb_write_duration_seconds",
-            "stream.get" | "stream.last" | "stream.version" | "category.get" => {
-                "messagedb_read_duration_seconds"
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or(if method.is_empty() { "-" } else { "unknown" });
+        let key = (method, status.as_u16());
+        let cached = self
+            .handles
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let handles = match cached {
+            Some(h) => h,
+            None => {
+                let h = Handles::new(method, key.1);
+                self.handles
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, h.clone());
+                h
             }
-            _ => return,
         };
-        metrics::histogram!(kind, "method" => method.to_string()).record(took.as_secs_f64());
+        handles.requests.increment(1);
+        if let Some(latency) = &handles.latency {
+            latency.record(took.as_secs_f64());
+        }
     }
 
     /// Counts messages written.

@@ -55,28 +55,18 @@ impl RpcClient {
 
     /// Sends one call and returns the status and body.
     fn call(&mut self, body: &str) -> BenchResult<(u16, String)> {
-        write!(
-            self.writer,
-            "POST /rpc HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-            self.token,
-            body.len(),
-            body
-        )?;
-        let mut status_line = String::new();
-        self.reader.read_line(&mut status_line)?;
-        let status: u16 = status_line.split(' ').nth(1).unwrap_or("0").parse()?;
+        self.writer.write_all(request(&self.token, body).as_bytes())?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = status_of(&line)?;
         let mut length = 0usize;
         loop {
-            let mut line = String::new();
+            line.clear();
             self.reader.read_line(&mut line)?;
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse()?;
+            match header(&line)? {
+                Header::End => break,
+                Header::Length(n) => length = n,
+                Header::Other => {}
             }
         }
         let mut body = vec![0; length];
@@ -85,40 +75,123 @@ impl RpcClient {
     }
 }
 
+/// The same client on tokio: the load generator drives its 10 connections from one thread, as
+/// wrk-style generators do, so that the machine's cores go to the server rather than to switching
+/// between client threads.
+struct AsyncRpcClient {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    token: String,
+}
+
+impl AsyncRpcClient {
+    async fn connect(port: u16, token: &str) -> BenchResult<Self> {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(AsyncRpcClient {
+            stream: tokio::io::BufReader::new(stream),
+            token: token.into(),
+        })
+    }
+
+    async fn call(&mut self, body: &str) -> BenchResult<u16> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        self.stream
+            .get_mut()
+            .write_all(request(&self.token, body).as_bytes())
+            .await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = status_of(&line)?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            match header(&line)? {
+                Header::End => break,
+                Header::Length(n) => length = n,
+                Header::Other => {}
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok(status)
+    }
+}
+
+/// One POST /rpc request, written at once as an HTTP client library sends it.
+fn request(token: &str, body: &str) -> String {
+    format!(
+        "POST /rpc HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn status_of(status_line: &str) -> BenchResult<u16> {
+    Ok(status_line.split(' ').nth(1).unwrap_or("0").parse()?)
+}
+
+enum Header {
+    End,
+    Length(usize),
+    Other,
+}
+
+fn header(line: &str) -> BenchResult<Header> {
+    let line = line.trim_end();
+    if line.is_empty() {
+        return Ok(Header::End);
+    }
+    Ok(match line.split_once(':') {
+        Some((k, v)) if k.eq_ignore_ascii_case("content-length") => Header::Length(v.trim().parse()?),
+        _ => Header::Other,
+    })
+}
+
 fn emit(line: serde_json::Value) {
     println!("{line}");
     eprintln!("{line}");
 }
 
-/// 10 clients, 90% writes / 10% reads of 10, for `window`; returns operations per second.
+/// 10 clients, 90% writes / 10% reads of 10, for `window`; returns operations per second. The
+/// clients run on one thread of their own (a current-thread runtime), apart from the server's.
 fn http_mix(port: u16, token: &str, window: Duration) -> BenchResult<f64> {
-    let deadline = Instant::now() + window;
-    let handles: Vec<_> = (0..10)
-        .map(|c| {
-            let token = token.to_string();
-            std::thread::spawn(move || -> BenchResult<usize> {
-                let mut client = RpcClient::connect(port, &token)?;
-                let mut n = 0usize;
-                while Instant::now() < deadline {
-                    let body = if n % 10 == 9 {
-                        json!(["stream.get", format!("mix{c}-1"), {"batchSize": 10}]).to_string()
-                    } else {
-                        json!(["stream.write", format!("mix{c}-1"), {"type": "Mixed", "data": {"n": n}}]).to_string()
-                    };
-                    let (status, _) = client.call(&body)?;
-                    if status != 200 {
-                        return Err(format!("HTTP {status}").into());
-                    }
-                    n += 1;
-                }
-                Ok(n)
-            })
+    let token = token.to_string();
+    let generator = std::thread::spawn(move || -> BenchResult<usize> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async move {
+            let deadline = Instant::now() + window;
+            let clients: Vec<_> = (0..10)
+                .map(|c| {
+                    let token = token.clone();
+                    tokio::spawn(async move {
+                        let mut client = AsyncRpcClient::connect(port, &token).await?;
+                        let mut n = 0usize;
+                        while Instant::now() < deadline {
+                            let body = if n % 10 == 9 {
+                                json!(["stream.get", format!("mix{c}-1"), {"batchSize": 10}]).to_string()
+                            } else {
+                                json!(["stream.write", format!("mix{c}-1"), {"type": "Mixed", "data": {"n": n}}]).to_string()
+                            };
+                            let status = client.call(&body).await?;
+                            if status != 200 {
+                                return Err(format!("HTTP {status}").into());
+                            }
+                            n += 1;
+                        }
+                        BenchResult::Ok(n)
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for c in clients {
+                total += c.await.map_err(|_| "client task panicked")??;
+            }
+            Ok(total)
         })
-        .collect();
-    let mut total = 0;
-    for h in handles {
-        total += h.join().map_err(|_| "client thread panicked")??;
-    }
+    });
+    let total = generator.join().map_err(|_| "load generator panicked")??;
     Ok(total as f64 / window.as_secs_f64())
 }
 
