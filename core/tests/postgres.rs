@@ -679,3 +679,78 @@ async fn readers_never_skip_past_a_slow_transaction() {
         );
     }
 }
+
+/// Two stores (as two processes) and a Message DB client write to different categories at once,
+/// in parallel transactions whose commits land out of global-position order: a whole-namespace
+/// subscription and a category "" poller of one store get every message exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whole_namespace_readers_keep_up_with_parallel_writers_of_several_processes() {
+    const STORE_WRITERS: usize = 4;
+    const WRITES: usize = 120;
+    let url = pg::fresh_database().await;
+    let here = Store::open(&url).await.unwrap();
+    let there = Store::open(&url).await.unwrap();
+    let ns = here.namespace("default");
+    let mut sub = ns.subscribe(SubscribeOpts::all()).await.unwrap();
+    let total = (2 * STORE_WRITERS + 1) * WRITES;
+
+    let poller_ns = ns.clone();
+    let poller = tokio::spawn(async move {
+        let mut next_gp = 1;
+        while next_gp <= total as i64 {
+            let page = poller_ns
+                .get_category("", &CategoryOpts::default().position(next_gp))
+                .await
+                .unwrap();
+            for m in &page {
+                assert_eq!(m.global_position, next_gp, "category \"\" never skips");
+                next_gp += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    let mut writers = Vec::new();
+    for (s, store) in [&here, &there].into_iter().enumerate() {
+        for w in 0..STORE_WRITERS {
+            let ns = store.namespace("default");
+            writers.push(tokio::spawn(async move {
+                for i in 0..WRITES {
+                    ns.write(
+                        &format!("s{s}w{w}-{}", i % 7),
+                        msg("Parallel", json!({"i": i})),
+                        WriteOpts::default(),
+                    )
+                    .await
+                    .unwrap();
+                }
+            }));
+        }
+    }
+    let mut client = sql(&url).await;
+    writers.push(tokio::spawn(async move {
+        client
+            .execute("SET search_path TO message_store")
+            .await
+            .unwrap();
+        for i in 0..WRITES {
+            sqlx::query("SELECT write_message($1, $2, 'Client', '{}')")
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(format!("client-{}", i % 7))
+                .execute(&mut client)
+                .await
+                .unwrap();
+        }
+    }));
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut seen = Vec::with_capacity(total);
+    while seen.len() < total {
+        seen.push(next(&mut sub).await.global_position);
+    }
+    assert_eq!(seen, (1..=total as i64).collect::<Vec<_>>());
+    tokio::time::timeout(Duration::from_secs(30), poller)
+        .await
+        .expect("the poller reads every message")
+        .unwrap();
+}

@@ -2,8 +2,8 @@
 //! subscriptions, messages written.
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::http::StatusCode;

@@ -55,7 +55,8 @@ impl RpcClient {
 
     /// Sends one call and returns the status and body.
     fn call(&mut self, body: &str) -> BenchResult<(u16, String)> {
-        self.writer.write_all(request(&self.token, body).as_bytes())?;
+        self.writer
+            .write_all(request(&self.token, body).as_bytes())?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status = status_of(&line)?;
@@ -142,7 +143,9 @@ fn header(line: &str) -> BenchResult<Header> {
         return Ok(Header::End);
     }
     Ok(match line.split_once(':') {
-        Some((k, v)) if k.eq_ignore_ascii_case("content-length") => Header::Length(v.trim().parse()?),
+        Some((k, v)) if k.eq_ignore_ascii_case("content-length") => {
+            Header::Length(v.trim().parse()?)
+        }
         _ => Header::Other,
     })
 }
