@@ -32,8 +32,9 @@ const MAX_MESSAGES_PER_CALL: usize = 2000;
 /// The shortest time between two notifications of other processes (the first one after a quiet
 /// time goes at once; commits during the interval share the next one).
 const NOTIFY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
-/// How long a leader waits for the writers it just answered to queue their next writes.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+/// How many turns of the scheduler without a new write a leader waits for the writers it just
+/// answered to queue their next writes.
+const LINGER_TURNS: usize = 32;
 /// How many calls of one namespace may be under way at once. One at a time carries the most
 /// writes per call (fastest); more start only when every call under way is stalled (waiting for a
 /// category lock another transaction holds), so that one stalled category holds up no other.
@@ -119,8 +120,6 @@ pub(crate) struct PgWriter {
     /// Whether a notification is being sent, and whether commits came since it was sent.
     notifying: Mutex<(bool, bool)>,
     queue: Mutex<Queue>,
-    /// Woken when a write is queued while every leader is busy.
-    arrived: tokio::sync::Notify,
     flight: Mutex<Flight>,
     settled: watch::Sender<u64>,
     log: Arc<CommitLog>,
@@ -140,7 +139,6 @@ impl PgWriter {
             notify,
             notifying: Mutex::new((false, false)),
             queue: Mutex::new(Queue::default()),
-            arrived: tokio::sync::Notify::new(),
             flight: Mutex::new(Flight::default()),
             settled: watch::Sender::new(0),
             log,
@@ -161,8 +159,6 @@ impl PgWriter {
         };
         if lead {
             self.spawn_leader();
-        } else {
-            self.arrived.notify_waiters();
         }
         tokio::pin!(outcome);
         loop {
@@ -271,26 +267,30 @@ impl PgWriter {
         }
     }
 
-    /// Waits until `writers` writes are queued, or [`LINGER`] has passed.
+    /// Waits until `writers` writes are queued, or until arrivals stop: a writer that does not
+    /// come back within a few turns of the scheduler (it finished, or thinks between writes) is
+    /// not waited for.
     async fn linger(&self, writers: usize) {
-        let deadline = tokio::time::Instant::now() + LINGER;
+        let (mut last, mut idle) = (0, 0);
         loop {
-            let arrived = self.arrived.notified();
-            tokio::pin!(arrived);
-            arrived.as_mut().enable();
-            if self
+            let queued = self
                 .queue
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .pending
-                .len()
-                >= writers
-            {
+                .len();
+            if queued >= writers {
                 return;
             }
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                return;
+            if queued == last {
+                idle += 1;
+                if idle > LINGER_TURNS {
+                    return;
+                }
+            } else {
+                (last, idle) = (queued, 0);
             }
+            tokio::task::yield_now().await;
         }
     }
 
