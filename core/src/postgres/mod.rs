@@ -3,9 +3,9 @@
 //! Message DB clients work against it unchanged, and an existing Message DB database is served as
 //! it is.
 
+mod conns;
 mod namespace;
 mod read;
-mod readers;
 mod schema;
 mod write;
 
@@ -21,8 +21,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
+use self::conns::PgConnections;
 use self::namespace::PgNamespace;
-use self::readers::PgReaders;
 use self::schema::{
     REGISTRY_LOCK, latest_namespace_version, map_error, migrate_namespace, migrate_registry, quote,
     schema_for,
@@ -40,7 +40,7 @@ const POOL_SIZE: u32 = 16;
 /// The PostgreSQL backend.
 pub(crate) struct PostgresBackend {
     pool: PgPool,
-    readers: Arc<PgReaders>,
+    conns: Arc<PgConnections>,
     default_schema: String,
     /// Identifies this store in notifications, so that it ignores its own.
     origin: String,
@@ -76,7 +76,7 @@ impl PostgresBackend {
         let (url, default_schema) = split_schema_param(url)?;
         let options = PgConnectOptions::from_str(&url)
             .map_err(|e| Error::invalid(format!("invalid PostgreSQL URL: {e}")))?;
-        let readers = Arc::new(PgReaders::new(options.clone(), POOL_SIZE as usize));
+        let conns = Arc::new(PgConnections::new(options.clone(), POOL_SIZE as usize));
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             // A ping before every query would double the round trips of a read.
@@ -88,7 +88,7 @@ impl PostgresBackend {
         let origin = uuid::Uuid::now_v7().simple().to_string();
         let backend = Arc::new(PostgresBackend {
             pool,
-            readers,
+            conns,
             default_schema,
             origin,
             namespaces: RwLock::new(HashMap::new()),
@@ -253,7 +253,7 @@ impl PostgresBackend {
         let ns = map.entry(id.into()).or_insert_with(|| {
             Arc::new(PgNamespace::new(
                 self.pool.clone(),
-                self.readers.clone(),
+                self.conns.clone(),
                 &row.schema,
                 &self.origin,
             ))
@@ -459,7 +459,7 @@ impl Backend for PostgresBackend {
         for ns in map.values() {
             ns.close();
         }
-        self.readers.close();
+        self.conns.close();
         self.pool.close().await;
     }
 }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::{PgConnection, PgPool};
 
+use super::conns::PgConnections;
 use super::read::{self, ReadSql};
-use super::readers::PgReaders;
 use super::schema::{map_error, namespace_lock, quote};
 use super::write::{PgWrite, PgWriter};
 use crate::backend::NamespaceBackend;
@@ -21,7 +21,7 @@ use crate::{Error, Result, names};
 /// Runs a read on a lent connection, returning it to the idle ones only when the read completed.
 macro_rules! with_reader {
     ($self:ident, |$c:ident| $read:expr) => {{
-        let mut reader = $self.readers.acquire().await?;
+        let mut reader = $self.conns.acquire().await?;
         let $c = reader.conn();
         let out = $read.await;
         if out.is_ok() {
@@ -34,7 +34,7 @@ macro_rules! with_reader {
 /// One namespace schema.
 pub(crate) struct PgNamespace {
     pool: PgPool,
-    readers: Arc<PgReaders>,
+    conns: Arc<PgConnections>,
     schema: String,
     /// The namespace lock's key (`messagedb_namespace_lock()` in the schema).
     lock: i64,
@@ -45,12 +45,12 @@ pub(crate) struct PgNamespace {
 }
 
 impl PgNamespace {
-    pub(crate) fn new(pool: PgPool, readers: Arc<PgReaders>, schema: &str, origin: &str) -> Self {
+    pub(crate) fn new(pool: PgPool, conns: Arc<PgConnections>, schema: &str, origin: &str) -> Self {
         let log = Arc::new(CommitLog::default());
         let notify = format!("{schema} {origin}");
         PgNamespace {
             writer: Arc::new(PgWriter::new(
-                pool.clone(),
+                conns.clone(),
                 schema,
                 notify.clone(),
                 log.clone(),
@@ -59,7 +59,7 @@ impl PgNamespace {
             schema: schema.into(),
             lock: namespace_lock(schema),
             pool,
-            readers,
+            conns,
             log,
             notify,
         }

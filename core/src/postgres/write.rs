@@ -17,10 +17,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use sqlx::{PgPool, Row};
+use sqlx::Row;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
+use super::conns::PgConnections;
 use super::read::shared_sql;
 use super::schema::{map_error, namespace_lock, quote};
 use crate::model::{BatchResult, Message, NewMessage};
@@ -111,7 +112,7 @@ impl Flight {
 
 /// The group-committing writer of one namespace schema.
 pub(crate) struct PgWriter {
-    pool: PgPool,
+    conns: Arc<PgConnections>,
     sql: sqlx::SqlStr,
     /// The namespace lock's key.
     lock: i64,
@@ -126,9 +127,14 @@ pub(crate) struct PgWriter {
 }
 
 impl PgWriter {
-    pub(crate) fn new(pool: PgPool, schema: &str, notify: String, log: Arc<CommitLog>) -> Self {
+    pub(crate) fn new(
+        conns: Arc<PgConnections>,
+        schema: &str,
+        notify: String,
+        log: Arc<CommitLog>,
+    ) -> Self {
         PgWriter {
-            pool,
+            conns,
             sql: shared_sql(format!(
                 "SELECT write_index, first_position, first_global_position, last_global_position,
                         error, actual_version, duplicate_id, message_time
@@ -210,10 +216,15 @@ impl PgWriter {
             loop {
                 let sent = tokio::time::Instant::now();
                 // Best effort: a listener that lost its connection re-reads storage anyway.
-                let _ = sqlx::query("SELECT pg_notify('messagedb', $1)")
-                    .bind(&this.notify)
-                    .execute(&this.pool)
-                    .await;
+                if let Ok(mut lent) = this.conns.acquire().await {
+                    let sent = sqlx::query("SELECT pg_notify('messagedb', $1)")
+                        .bind(&this.notify)
+                        .execute(lent.conn())
+                        .await;
+                    if sent.is_ok() {
+                        lent.release();
+                    }
+                }
                 // Commits during the next interval share one notification.
                 tokio::time::sleep_until(sent + NOTIFY_INTERVAL).await;
                 let mut n = this.notifying.lock().unwrap_or_else(|p| p.into_inner());
@@ -406,6 +417,7 @@ impl PgWriter {
                 ids.push(m.id.unwrap_or_else(Uuid::now_v7));
             }
         }
+        let mut lent = self.conns.acquire().await?;
         let rows = sqlx::query(self.sql.clone())
             .bind(self.lock)
             .bind(&locks)
@@ -417,9 +429,10 @@ impl PgWriter {
             .bind(&metadata)
             .bind(&ids)
             .bind(check_ids)
-            .fetch_all(&self.pool)
+            .fetch_all(lent.conn())
             .await
             .map_err(map_error)?;
+        lent.release();
         let mut outcomes = Vec::with_capacity(writes.len());
         let mut offset = 0;
         for (row, w) in rows.iter().zip(writes) {
