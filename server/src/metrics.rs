@@ -78,6 +78,7 @@ pub struct Metrics {
     open_subscriptions: AtomicI64,
     /// By (method, status code).
     handles: RwLock<HashMap<(&'static str, u16), Handles>>,
+    written: metrics::Counter,
 }
 
 impl Default for Metrics {
@@ -86,6 +87,7 @@ impl Default for Metrics {
         Metrics {
             open_subscriptions: AtomicI64::new(0),
             handles: RwLock::new(HashMap::new()),
+            written: metrics::counter!("messagedb_messages_written_total"),
         }
     }
 }
@@ -124,7 +126,7 @@ impl Metrics {
 
     /// Counts messages written.
     pub fn written(&self, n: u64) {
-        metrics::counter!("messagedb_messages_written_total").increment(n);
+        self.written.increment(n);
     }
 
     /// A subscription opened; the guard closes it when dropped.

@@ -198,6 +198,46 @@ fn http_mix(port: u16, token: &str, window: Duration) -> BenchResult<f64> {
     Ok(total as f64 / window.as_secs_f64())
 }
 
+/// A server answering every request with `{}` as soon as it has read it, on the bench's runtime:
+/// the throughput floor of HTTP over loopback on this machine. Returns its port.
+async fn echo_server() -> BenchResult<u16> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let _ = socket.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut stream = tokio::io::BufReader::new(socket);
+                let mut line = String::new();
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        line.clear();
+                        match stream.read_line(&mut line).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        match header(&line) {
+                            Ok(Header::End) => break,
+                            Ok(Header::Length(n)) => length = n,
+                            _ => {}
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                    if stream.read_exact(&mut body).await.is_err()
+                        || stream.get_mut().write_all(answer).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(port)
+}
+
 /// The same mix called in-process on the core by 10 tasks.
 async fn core_mix(store: &Store, window: Duration) -> f64 {
     let deadline = Instant::now() + window;
@@ -239,7 +279,8 @@ fn rpc_mix(rt: &tokio::runtime::Runtime, quick: bool) -> BenchResult<()> {
         ..ServeConfig::default()
     }))?;
     let store = rt.block_on(Store::open("sqlite::memory:"))?;
-    let (mut http, mut core) = (Vec::new(), Vec::new());
+    let echo = rt.block_on(echo_server())?;
+    let (mut http, mut core, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         // Alternate which goes first.
         if round % 2 == 0 {
@@ -249,11 +290,10 @@ fn rpc_mix(rt: &tokio::runtime::Runtime, quick: bool) -> BenchResult<()> {
             core.push(rt.block_on(core_mix(&store, window)));
             http.push(http_mix(server.port, &server.token, window)?);
         }
+        floor.push(http_mix(echo, &server.token, window)?);
     }
-    let (h, c) = (
-        http.iter().sum::<f64>() / rounds as f64,
-        core.iter().sum::<f64>() / rounds as f64,
-    );
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / rounds as f64;
+    let (h, c, f) = (mean(&http), mean(&core), mean(&floor));
     emit(json!({
         "case": "rpc_mix_10_clients",
         "ours": "HTTP /rpc, 10 keep-alive clients, 90% stream.write / 10% stream.get 10, SQLite in memory",
@@ -264,6 +304,8 @@ fn rpc_mix(rt: &tokio::runtime::Runtime, quick: bool) -> BenchResult<()> {
         "ratio_kind": "throughput",
         "target": ">= 0.5",
         "pass": h / c >= 0.5,
+        "loopback_floor_ops_per_sec": f.round(),
+        "loopback_floor": "the same clients against a server that reads each request and answers {} at once (no routing, no JSON, no store): what the loopback and the machine's cores allow",
     }));
     rt.block_on(server.stop(Duration::from_millis(200)));
     Ok(())
