@@ -275,7 +275,7 @@ pub fn format_time(time: DateTime<Utc>) -> String {
     let mut micros = nanos / 1000;
     if micros > 0 {
         let mut digits = 6;
-        while micros % 10 == 0 {
+        while micros.is_multiple_of(10) {
             micros /= 10;
             digits -= 1;
         }
