@@ -217,11 +217,11 @@ impl PgWriter {
                 let sent = tokio::time::Instant::now();
                 // Best effort: a listener that lost its connection re-reads storage anyway.
                 if let Ok(mut lent) = this.conns.acquire().await {
-                    let sent = sqlx::query("SELECT pg_notify('messagedb', $1)")
+                    let notified = sqlx::query("SELECT pg_notify('messagedb', $1)")
                         .bind(&this.notify)
                         .execute(lent.conn())
                         .await;
-                    if sent.is_ok() {
+                    if notified.is_ok() {
                         lent.release();
                     }
                 }
