@@ -566,7 +566,7 @@ async fn readers_never_skip_past_a_slow_transaction() {
     let poller_ns = ns.clone();
     let poller = tokio::spawn(async move {
         let mut next_gp = 1;
-        while next_gp <= 203 {
+        while next_gp <= 206 {
             let page = poller_ns
                 .get_category("", &CategoryOpts::default().position(next_gp))
                 .await
@@ -591,13 +591,12 @@ async fn readers_never_skip_past_a_slow_transaction() {
         })
     };
     let mut watcher = sql(&url).await;
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'";
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while sqlx::query_scalar::<_, i64>(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'",
-    )
-    .fetch_one(&mut watcher)
-    .await
-    .unwrap()
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap()
         == 0
     {
         assert!(
@@ -606,6 +605,21 @@ async fn readers_never_skip_past_a_slow_transaction() {
         );
         tokio::task::yield_now().await;
     }
+    // More writes to that category queue behind it, in this process...
+    let more_same: Vec<_> = (3..=5)
+        .map(|i| {
+            let ns = ns.clone();
+            tokio::spawn(async move {
+                ns.write(
+                    &format!("slow-{i}"),
+                    msg("AfterSlow", json!({})),
+                    WriteOpts::default(),
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
     // ...while writers of other categories go on, through the same store.
     let writers: Vec<_> = (0..8)
         .map(|w| {
@@ -635,6 +649,14 @@ async fn readers_never_skip_past_a_slow_transaction() {
         .await
         .unwrap();
     assert_eq!(fast.len(), 25, "category reads are not held up either");
+    let waiters: i64 = sqlx::query_scalar(waiting)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+    assert_eq!(
+        waiters, 1,
+        "no second call is sent into the blocked category (it would hold a connection and a leader)"
+    );
     // Positions 3..=202 are committed; none of them may be read before 2.
     let read = tokio::time::timeout(
         Duration::from_millis(300),
@@ -659,6 +681,13 @@ async fn readers_never_skip_past_a_slow_transaction() {
         .expect("the write to the slow category lands once it commits")
         .unwrap();
     assert_eq!(after.global_position, 203);
+    for w in more_same {
+        let landed = tokio::time::timeout(Duration::from_secs(30), w)
+            .await
+            .expect("the queued writes to the slow category land after it")
+            .unwrap();
+        assert!((204..=206).contains(&landed.global_position));
+    }
     tokio::time::timeout(Duration::from_secs(30), poller)
         .await
         .expect("the poller reads everything once the transaction commits")
@@ -668,10 +697,10 @@ async fn readers_never_skip_past_a_slow_transaction() {
         .await
         .unwrap();
     let gps: Vec<i64> = all.iter().map(|m| m.global_position).collect();
-    assert_eq!(gps, (2..=203).collect::<Vec<_>>());
+    assert_eq!(gps, (2..=206).collect::<Vec<_>>());
     assert_eq!(all[0].stream_name, "slow-1");
     assert_eq!(all[201].stream_name, "slow-2");
-    for gp in 2..=203 {
+    for gp in 2..=206 {
         assert_eq!(
             next(&mut sub).await.global_position,
             gp,

@@ -52,6 +52,8 @@ pub(crate) struct PgWrite {
 
 struct Pending {
     write: PgWrite,
+    /// Its category's lock key.
+    lock: i64,
     reply: oneshot::Sender<Result<BatchResult>>,
 }
 
@@ -62,16 +64,17 @@ struct Queue {
 }
 
 impl Queue {
-    /// The next call's writes: queued ones in order, each stream once, up to
-    /// [`MAX_MESSAGES_PER_CALL`] messages (at least one write).
-    fn take_call(&mut self) -> Vec<Pending> {
+    /// The next call's writes: queued ones in order, each stream once, none of a `blocked`
+    /// category, up to [`MAX_MESSAGES_PER_CALL`] messages.
+    fn take_call(&mut self, blocked: &HashSet<i64>) -> Vec<Pending> {
         let mut streams = HashSet::new();
         let mut total = 0;
         let mut call = Vec::new();
         let mut rest = Vec::new();
         for p in self.pending.drain(..) {
             let fits = call.is_empty() || total + p.write.messages.len() <= MAX_MESSAGES_PER_CALL;
-            if fits && !streams.contains(p.write.stream_name.as_str()) {
+            if fits && !blocked.contains(&p.lock) && !streams.contains(p.write.stream_name.as_str())
+            {
                 total += p.write.messages.len();
                 streams.insert(p.write.stream_name.clone());
                 call.push(p);
@@ -92,16 +95,38 @@ struct Finished {
     messages: Option<Arc<[Message]>>,
 }
 
+/// A call under way.
+struct Running {
+    started: std::time::Instant,
+    /// The category locks it takes.
+    locks: Vec<i64>,
+}
+
+impl Running {
+    fn stalled(&self) -> bool {
+        self.started.elapsed() >= STALL
+    }
+}
+
 /// The calls under way, in start order.
 #[derive(Default)]
 struct Flight {
     next_ticket: u64,
-    /// Tickets of the calls under way, with when they started.
-    running: BTreeMap<u64, std::time::Instant>,
+    /// The calls under way, by ticket.
+    running: BTreeMap<u64, Running>,
     finished: Vec<Finished>,
 }
 
 impl Flight {
+    /// The categories of stalled calls: another call with writes to them would only stall too.
+    fn blocked(&self) -> HashSet<i64> {
+        self.running
+            .values()
+            .filter(|r| r.stalled())
+            .flat_map(|r| r.locks.iter().copied())
+            .collect()
+    }
+
     /// Every call with a smaller ticket has finished.
     fn settled(&self) -> u64 {
         self.running
@@ -154,9 +179,10 @@ impl PgWriter {
     /// Queues a write and waits for its outcome.
     pub(crate) async fn submit(self: &Arc<Self>, write: PgWrite) -> Result<BatchResult> {
         let (reply, outcome) = oneshot::channel();
+        let lock = names::hash_64(names::category(&write.stream_name));
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.pending.push(Pending { write, reply });
+            q.pending.push(Pending { write, lock, reply });
             let lead = q.leaders == 0;
             if lead {
                 q.leaders += 1;
@@ -180,15 +206,18 @@ impl PgWriter {
         tokio::spawn(async move { this.lead().await });
     }
 
-    /// Starts another leader when writes wait behind calls that are all stalled.
+    /// Starts another leader when writes of other categories wait behind calls that are all
+    /// stalled.
     fn relieve(self: &Arc<Self>) {
-        let stalled = {
+        let (stalled, blocked) = {
             let f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
-            f.running.values().all(|started| started.elapsed() >= STALL)
+            (f.running.values().all(Running::stalled), f.blocked())
         };
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            let lead = stalled && !q.pending.is_empty() && q.leaders < MAX_CALLS_IN_FLIGHT;
+            let lead = stalled
+                && q.leaders < MAX_CALLS_IN_FLIGHT
+                && q.pending.iter().any(|p| !blocked.contains(&p.lock));
             if lead {
                 q.leaders += 1;
             }
@@ -258,20 +287,32 @@ impl PgWriter {
             // The writers just answered usually write again at once: wait a moment for them, so
             // that they share the next call instead of trickling into calls of one.
             self.linger(answered).await;
+            let blocked = self
+                .flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .blocked();
             let batch = {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                if q.pending.is_empty() {
+                let batch = q.take_call(&blocked);
+                // What is left waits for a blocked category: the leader of the stalled call takes
+                // it when that call ends.
+                if batch.is_empty() {
                     q.leaders -= 1;
                     return;
                 }
-                q.take_call()
+                batch
             };
             answered = batch.len();
+            let mut locks: Vec<i64> = batch.iter().map(|p| p.lock).collect();
+            locks.sort_unstable();
+            locks.dedup();
             let ticket = {
                 let mut f = self.flight.lock().unwrap_or_else(|p| p.into_inner());
                 let ticket = f.next_ticket;
                 f.next_ticket += 1;
-                f.running.insert(ticket, std::time::Instant::now());
+                let started = std::time::Instant::now();
+                f.running.insert(ticket, Running { started, locks });
                 ticket
             };
             self.commit(ticket, batch).await;
