@@ -30,25 +30,6 @@ fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// The RPC methods, as metric labels; any other method is counted as `unknown` (a label per
-/// name a client makes up would let clients grow the registry without bound).
-const METHODS: &[&str] = &[
-    "stream.write",
-    "stream.writeBatch",
-    "stream.get",
-    "stream.last",
-    "stream.version",
-    "category.get",
-    "ns.create",
-    "ns.delete",
-    "ns.list",
-    "ns.info",
-    "ns.streams",
-    "ns.categories",
-    "sys.version",
-    "sys.health",
-];
-
 /// The metric handles of one method and status, looked up in the registry once.
 #[derive(Clone)]
 struct Handles {
@@ -57,7 +38,7 @@ struct Handles {
 }
 
 impl Handles {
-    fn new(method: &'static str, code: u16) -> Self {
+    fn new(method: &str, code: u16) -> Self {
         let labels = [("method", method.to_string()), ("code", code.to_string())];
         let kind = match method {
             "stream.write" | "stream.writeBatch" => Some("messagedb_write_duration_seconds"),
@@ -68,7 +49,7 @@ impl Handles {
         };
         Handles {
             requests: metrics::counter!("messagedb_rpc_requests_total", &labels),
-            latency: kind.map(|k| metrics::histogram!(k, "method" => method)),
+            latency: kind.map(|k| metrics::histogram!(k, "method" => method.to_string())),
         }
     }
 }
@@ -76,8 +57,8 @@ impl Handles {
 /// The server's metrics.
 pub struct Metrics {
     open_subscriptions: AtomicI64,
-    /// By (method, status code).
-    handles: RwLock<HashMap<(&'static str, u16), Handles>>,
+    /// By method, then status code.
+    handles: RwLock<HashMap<String, HashMap<u16, Handles>>>,
     written: metrics::Counter,
 }
 
@@ -93,28 +74,26 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one RPC call.
+    /// Records one RPC call (`method` is a method the server has, `unknown` or `-`).
     pub fn rpc(&self, method: &str, status: StatusCode, took: Duration) {
-        let method = METHODS
-            .iter()
-            .find(|m| **m == method)
-            .copied()
-            .unwrap_or(if method.is_empty() { "-" } else { "unknown" });
-        let key = (method, status.as_u16());
+        let code = status.as_u16();
         let cached = self
             .handles
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(method)
+            .and_then(|by_code| by_code.get(&code))
             .cloned();
         let handles = match cached {
             Some(h) => h,
             None => {
-                let h = Handles::new(method, key.1);
+                let h = Handles::new(method, code);
                 self.handles
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, h.clone());
+                    .entry(method.to_string())
+                    .or_default()
+                    .insert(code, h.clone());
                 h
             }
         };

@@ -40,7 +40,14 @@ pub async fn handle(
     let status = result
         .as_ref()
         .map_or_else(|e| e.status, |_| StatusCode::OK);
-    state.metrics.rpc(&method, status, started.elapsed());
+    // Only methods the server has get a label of their own: a label per name a client makes up
+    // would let clients grow the metrics without bound.
+    let label = match &result {
+        Err(e) if e.code == "METHOD_NOT_FOUND" => "unknown",
+        _ if method.is_empty() => "-",
+        _ => method.as_str(),
+    };
+    state.metrics.rpc(label, status, started.elapsed());
     let mut response = match result {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => e.into_response(),
