@@ -100,13 +100,20 @@ impl PostgresBackend {
         Ok(backend)
     }
 
-    async fn migrate_all(&self) -> Result<()> {
+    /// A transaction holding the registry lock (registry changes and migrations, across
+    /// processes).
+    async fn registry_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let mut tx = self.pool.begin().await.map_err(map_error)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(REGISTRY_LOCK)
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
+        Ok(tx)
+    }
+
+    async fn migrate_all(&self) -> Result<()> {
+        let mut tx = self.registry_tx().await?;
         migrate_registry(&mut tx).await?;
         let has_default: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messagedb.namespaces WHERE id = $1)")
@@ -313,12 +320,7 @@ impl Backend for PostgresBackend {
         self.check_open()?;
         check_namespace_id(id)?;
         let schema = schema_for(id);
-        let mut tx = self.pool.begin().await.map_err(map_error)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(REGISTRY_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
+        let mut tx = self.registry_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO messagedb.namespaces (id, schema_name, description, created_at, token_sha256, metadata, schema_version)
              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (id) DO NOTHING",
@@ -346,12 +348,7 @@ impl Backend for PostgresBackend {
 
     async fn delete_namespace(&self, id: &str) -> Result<i64> {
         let ns = self.pg_namespace(id).await?;
-        let mut tx = self.pool.begin().await.map_err(map_error)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(REGISTRY_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
+        let mut tx = self.registry_tx().await?;
         let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT count(*) FROM {}.messages",
             quote(ns.schema())

@@ -137,6 +137,23 @@ impl PgNamespace {
         Ok(rows)
     }
 
+    /// Makes `next` the global position the next write takes.
+    async fn set_next_global_position(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        next: i64,
+    ) -> Result<()> {
+        let messages = format!("{}.messages", quote(&self.schema)).replace('\'', "''");
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT setval(pg_get_serial_sequence('{messages}', 'global_position'), $1, false)"
+        )))
+        .bind(next)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
     async fn notify(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
         sqlx::query("SELECT pg_notify('messagedb', $1)")
             .bind(&self.notify)
@@ -281,14 +298,7 @@ impl NamespaceBackend for PgNamespace {
         // Duplicates within the records themselves.
         inserted.map_err(map_error)?;
         let max = gps.last().copied().unwrap_or(last);
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT setval(pg_get_serial_sequence('{}', 'global_position'), $1)",
-            format!("{s}.messages").replace('\'', "''")
-        )))
-        .bind(max)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
+        self.set_next_global_position(&mut tx, max + 1).await?;
         self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
         self.log.publish(None, None);
@@ -307,13 +317,7 @@ impl NamespaceBackend for PgNamespace {
             .await
             .map_err(map_error)?
             .rows_affected();
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT setval(pg_get_serial_sequence('{}', 'global_position'), 1, false)",
-            format!("{s}.messages").replace('\'', "''")
-        )))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
+        self.set_next_global_position(&mut tx, 1).await?;
         self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
         self.log.publish(None, None);

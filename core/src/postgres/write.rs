@@ -312,10 +312,11 @@ impl PgWriter {
                 let ticket = f.next_ticket;
                 f.next_ticket += 1;
                 let started = std::time::Instant::now();
+                let locks = locks.clone();
                 f.running.insert(ticket, Running { started, locks });
                 ticket
             };
-            self.commit(ticket, batch).await;
+            self.commit(ticket, batch, &locks).await;
         }
     }
 
@@ -346,17 +347,19 @@ impl PgWriter {
         }
     }
 
-    async fn commit(self: &Arc<Self>, ticket: u64, batch: Vec<Pending>) {
-        let writes: Vec<&PgWrite> = batch.iter().map(|p| &p.write).collect();
+    /// Runs one call for `batch`, whose sorted category lock keys are `locks`, then publishes and
+    /// answers.
+    async fn commit(self: &Arc<Self>, ticket: u64, batch: Vec<Pending>, locks: &[i64]) {
+        let writes: Vec<&Pending> = batch.iter().collect();
         let keep = self.log.has_subscribers();
-        let mut outcomes = match self.call(&writes, keep).await {
+        let mut outcomes = match self.call(&writes, locks, keep).await {
             Ok(outcomes) => outcomes,
             // A write that collided with another transaction (an id given twice at once) fails
             // the call: run each write alone so that only it fails.
             Err(_) if writes.len() > 1 => {
                 let mut each = Vec::with_capacity(writes.len());
                 for w in &writes {
-                    each.push(match self.call(&[w], keep).await {
+                    each.push(match self.call(&[w], &[w.lock], keep).await {
                         Ok(mut o) => o.remove(0),
                         Err(e) => (Err(e), None),
                     });
@@ -431,17 +434,13 @@ impl PgWriter {
     #[allow(clippy::type_complexity)]
     async fn call(
         &self,
-        writes: &[&PgWrite],
+        writes: &[&Pending],
+        locks: &[i64],
         keep: bool,
     ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>> {
+        let writes: Vec<&PgWrite> = writes.iter().map(|p| &p.write).collect();
         let n: usize = writes.iter().map(|w| w.messages.len()).sum();
         let streams: Vec<&str> = writes.iter().map(|w| w.stream_name.as_str()).collect();
-        let mut locks: Vec<i64> = streams
-            .iter()
-            .map(|s| names::hash_64(names::category(s)))
-            .collect();
-        locks.sort_unstable();
-        locks.dedup();
         let expected: Vec<Option<i64>> = writes.iter().map(|w| w.expected_version).collect();
         let counts: Vec<i32> = writes.iter().map(|w| w.messages.len() as i32).collect();
         let mut types = Vec::with_capacity(n);
@@ -449,7 +448,7 @@ impl PgWriter {
         let mut metadata = Vec::with_capacity(n);
         let mut ids = Vec::with_capacity(n);
         let mut check_ids = false;
-        for w in writes {
+        for w in &writes {
             for m in &w.messages {
                 types.push(m.message_type.as_str());
                 data.push(m.data.as_str());
@@ -461,7 +460,7 @@ impl PgWriter {
         let mut lent = self.conns.acquire().await?;
         let rows = sqlx::query(self.sql.clone())
             .bind(self.lock)
-            .bind(&locks)
+            .bind(locks)
             .bind(&streams)
             .bind(&expected)
             .bind(&counts)
@@ -476,7 +475,7 @@ impl PgWriter {
         lent.release();
         let mut outcomes = Vec::with_capacity(writes.len());
         let mut offset = 0;
-        for (row, w) in rows.iter().zip(writes) {
+        for (row, w) in rows.iter().zip(&writes) {
             let count = w.messages.len();
             let my_ids = &ids[offset..offset + count];
             offset += count;
