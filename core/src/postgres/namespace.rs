@@ -41,18 +41,16 @@ pub(crate) struct PgNamespace {
     sql: ReadSql,
     writer: Arc<PgWriter>,
     log: Arc<CommitLog>,
-    notify: String,
 }
 
 impl PgNamespace {
     pub(crate) fn new(pool: PgPool, conns: Arc<PgConnections>, schema: &str, origin: &str) -> Self {
         let log = Arc::new(CommitLog::default());
-        let notify = format!("{schema} {origin}");
         PgNamespace {
             writer: Arc::new(PgWriter::new(
                 conns.clone(),
                 schema,
-                notify.clone(),
+                format!("{schema} {origin}"),
                 log.clone(),
             )),
             sql: ReadSql::new(schema),
@@ -61,7 +59,6 @@ impl PgNamespace {
             pool,
             conns,
             log,
-            notify,
         }
     }
 
@@ -151,15 +148,6 @@ impl PgNamespace {
         .execute(&mut **tx)
         .await
         .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn notify(&self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
-        sqlx::query("SELECT pg_notify('messagedb', $1)")
-            .bind(&self.notify)
-            .execute(&mut **tx)
-            .await
-            .map_err(map_error)?;
         Ok(())
     }
 }
@@ -299,9 +287,9 @@ impl NamespaceBackend for PgNamespace {
         inserted.map_err(map_error)?;
         let max = gps.last().copied().unwrap_or(last);
         self.set_next_global_position(&mut tx, max + 1).await?;
-        self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
         self.log.publish(None, None);
+        self.writer.announce();
         Ok(ImportResult {
             imported: records.len() as u64,
             last_global_position: max,
@@ -318,9 +306,9 @@ impl NamespaceBackend for PgNamespace {
             .map_err(map_error)?
             .rows_affected();
         self.set_next_global_position(&mut tx, 1).await?;
-        self.notify(&mut tx).await?;
         tx.commit().await.map_err(map_error)?;
         self.log.publish(None, None);
+        self.writer.announce();
         Ok(deleted as i64)
     }
 

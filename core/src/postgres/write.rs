@@ -231,7 +231,7 @@ impl PgWriter {
     /// Tells other processes about commits: a `pg_notify` after the commits are visible, at most
     /// one per [`NOTIFY_INTERVAL`]. Not in the write's transaction: a transaction that notifies
     /// holds PostgreSQL's global notify lock through its commit, serializing every such commit.
-    fn announce(self: &Arc<Self>) {
+    pub(crate) fn announce(self: &Arc<Self>) {
         {
             let mut n = self.notifying.lock().unwrap_or_else(|p| p.into_inner());
             if n.0 {
