@@ -12,6 +12,11 @@
 //! previous commit have queued again: the writers it just answered come back within microseconds,
 //! and waiting for them turns a stream of small commits into few large ones. A lone writer never
 //! waits (its previous commit held one write).
+//!
+//! In memory the leader commits on the caller's task. When the previous commit held several
+//! writes, it first yields once to the scheduler, which polls for I/O and runs the tasks that are
+//! ready: the writers it just answered queue again and share this commit. A lone writer never
+//! yields.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -59,8 +64,10 @@ struct Queue {
     pending: Vec<Pending>,
     leading: bool,
     closed: bool,
-    /// How many operations the previous commit held.
+    /// How many operations the previous commit of this leader held.
     last_batch: usize,
+    /// How many operations the latest commit held, whoever led it.
+    recent: usize,
 }
 
 /// The single writer of one namespace database.
@@ -89,13 +96,14 @@ impl SqliteWriter {
     /// Queues an operation and waits for its outcome, leading the commit when no one else is.
     pub(crate) async fn submit(self: &Arc<Self>, op: WriteOp) -> Result<WriteOutcome> {
         let (reply, outcome) = oneshot::channel();
-        let lead = {
+        let (lead, gather) = {
             let mut q = self.queue();
             if q.closed {
                 return Err(Error::Closed);
             }
             q.pending.push(Pending { op, reply });
-            !std::mem::replace(&mut q.leading, true)
+            let lead = !std::mem::replace(&mut q.leading, true);
+            (lead, q.recent > 1)
         };
         if !lead && self.blocking {
             self.arrived.notify_one();
@@ -107,7 +115,13 @@ impl SqliteWriter {
                 let this = self.clone();
                 drop(tokio::task::spawn_blocking(move || this.lead()));
             } else {
-                self.lead();
+                // Leads when dropped, so a caller cancelled while it yields still commits the
+                // queue rather than leave it without a leader.
+                let leader = Leader(self);
+                if gather {
+                    tokio::task::yield_now().await;
+                }
+                drop(leader);
             }
         }
         outcome.await.map_err(|_| Error::Closed)?
@@ -147,6 +161,7 @@ impl SqliteWriter {
             }
             let batch = std::mem::take(&mut q.pending);
             q.last_batch = batch.len();
+            q.recent = batch.len();
             drop(q);
             self.commit(batch);
             q = self.queue();
@@ -240,6 +255,15 @@ impl SqliteWriter {
                 }
             }
         }
+    }
+}
+
+/// The in-memory leader: it leads when dropped.
+struct Leader<'a>(&'a SqliteWriter);
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        self.0.lead();
     }
 }
 
@@ -405,5 +429,62 @@ fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
             let _ = conn.execute_batch("ROLLBACK TO import; RELEASE import");
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    use super::*;
+    use crate::migrations::SQLITE_NAMESPACE;
+    use crate::sqlite::conn::{migrate, open_connection};
+    use crate::store::Durability;
+
+    fn write_op(stream: &str) -> WriteOp {
+        WriteOp::Write {
+            stream_name: stream.into(),
+            messages: vec![NewMessage::new("Tested", serde_json::json!({})).expect("message")],
+            expected_version: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_leader_cancelled_while_it_gathers_still_commits_the_queue() {
+        let mut conn = open_connection(None, Durability::Full).expect("open");
+        migrate(&mut conn, SQLITE_NAMESPACE, None).expect("migrate");
+        let conn = Arc::new(Mutex::new(conn));
+        let writer = Arc::new(SqliteWriter::new(
+            conn.clone(),
+            false,
+            Arc::new(CommitLog::default()),
+        ));
+        // As after a commit of several writes: the next leader yields before it commits.
+        writer.queue().recent = 2;
+        let mut first = Box::pin(writer.submit(write_op("cancelled-1")));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            first.as_mut().poll(&mut cx).is_pending(),
+            "the leader yields"
+        );
+        drop(first);
+        let count = |stream: &str| -> i64 {
+            conn.lock()
+                .expect("conn")
+                .query_row(
+                    "SELECT count(*) FROM messages WHERE stream_name = ?1",
+                    [stream],
+                    |r| r.get(0),
+                )
+                .expect("count")
+        };
+        assert_eq!(count("cancelled-1"), 1, "the queued write was committed");
+        let next =
+            tokio::time::timeout(Duration::from_secs(10), writer.submit(write_op("after-1")))
+                .await
+                .expect("a later write is not left without a leader");
+        assert!(matches!(next, Ok(WriteOutcome::Written(_))));
+        assert_eq!(count("after-1"), 1);
     }
 }
