@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use messagedb::{Store, StoreOptions, token};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -122,22 +121,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         max_body: config.max_body,
     };
     let app = router(state);
-    let mut stopping = shutdown;
-    let task = tokio::spawn(async move {
-        let graceful = async move {
-            let _ = stopping.wait_for(|s| *s).await;
-        };
-        // Responses and SSE pokes go out at once, never held back for an acknowledgement.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(graceful)
-            .await
-        {
-            tracing::error!(error = %e, "server failed");
-        }
-    });
+    let task = crate::threads::serve(listener, app, shutdown.clone())?;
+    tokio::spawn(crate::metrics::upkeep(shutdown));
     let host = match config.host.as_deref() {
         None | Some("0.0.0.0" | "::" | "[::]") => "localhost".to_string(),
         Some(h) if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),

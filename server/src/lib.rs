@@ -14,6 +14,7 @@ mod metrics;
 mod rpc;
 mod sse;
 mod state;
+mod threads;
 pub mod transfer;
 
 pub use app::{RunningServer, ServeConfig, start};

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo build --release -p messagedb-server -p messagedb-bench
 //! target/release/messagedb-bench-server [--quick]
+//! target/release/messagedb-bench-server --load PORT   # only the rpc_mix load, on a running server
 //! ```
 //!
 //! - `rpc_mix_10_clients`: 10 concurrent HTTP clients (keep-alive, loopback) doing 90% `stream.write`
@@ -20,7 +21,7 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use messagedb::{GetStreamOpts, NewMessage, Store, SubscribeOpts, WriteOpts};
+use messagedb::{GetStreamOpts, Namespace, NewMessage, Store, SubscribeOpts, WriteOpts};
 use messagedb_server::{ServeConfig, start};
 use serde_json::json;
 
@@ -198,18 +199,28 @@ fn http_mix(port: u16, token: &str, window: Duration) -> BenchResult<f64> {
     Ok(total as f64 / window.as_secs_f64())
 }
 
-/// A server answering every request with `{}` as soon as it has read it, on the bench's runtime:
-/// the throughput floor of HTTP over loopback on this machine. Returns its port.
-async fn echo_server() -> BenchResult<u16> {
+/// A bare HTTP server on the bench's runtime: it reads each request with the least parsing that
+/// works (request line and headers skipped, `Content-Length` kept), and answers `{}` at once.
+///
+/// With no namespace it does nothing else: the throughput floor of HTTP over loopback on this
+/// machine. With a namespace it also makes the request's store call (a `stream.get` of 10 when the
+/// body names that method, else a `stream.write`) through the core, with no routing, no JSON and no
+/// encoding: the most any HTTP server doing this work could reach here. Returns its port.
+async fn bare_server(ns: Option<Namespace>) -> BenchResult<u16> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let port = listener.local_addr()?.port();
     tokio::spawn(async move {
+        let mut connections = 0usize;
         while let Ok((socket, _)) = listener.accept().await {
             let _ = socket.set_nodelay(true);
+            connections += 1;
+            let stream_name = format!("bare{connections}-1");
+            let ns = ns.clone();
             tokio::spawn(async move {
                 let mut stream = tokio::io::BufReader::new(socket);
                 let mut line = String::new();
+                let mut n = 0usize;
                 loop {
                     let mut length = 0usize;
                     loop {
@@ -225,10 +236,26 @@ async fn echo_server() -> BenchResult<u16> {
                         }
                     }
                     let mut body = vec![0; length];
+                    if stream.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    if let Some(ns) = &ns {
+                        let done = if body.windows(10).any(|w| w == b"stream.get") {
+                            let opts = GetStreamOpts::default().batch_size(10);
+                            ns.get_stream(&stream_name, &opts).await.map(drop)
+                        } else {
+                            let m = NewMessage::new("Mixed", json!({"n": n})).expect("message");
+                            ns.write(&stream_name, m, WriteOpts::default())
+                                .await
+                                .map(drop)
+                        };
+                        if done.is_err() {
+                            return;
+                        }
+                        n += 1;
+                    }
                     let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-                    if stream.read_exact(&mut body).await.is_err()
-                        || stream.get_mut().write_all(answer).await.is_err()
-                    {
+                    if stream.get_mut().write_all(answer).await.is_err() {
                         return;
                     }
                 }
@@ -279,21 +306,24 @@ fn rpc_mix(rt: &tokio::runtime::Runtime, quick: bool) -> BenchResult<()> {
         ..ServeConfig::default()
     }))?;
     let store = rt.block_on(Store::open("sqlite::memory:"))?;
-    let echo = rt.block_on(echo_server())?;
-    let (mut http, mut core, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let echo = rt.block_on(bare_server(None))?;
+    let bare_store = rt.block_on(Store::open("sqlite::memory:"))?;
+    let bare = rt.block_on(bare_server(Some(bare_store.namespace("default"))))?;
+    let (mut http, mut core, mut floor, mut ideal) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        // Alternate which goes first.
-        if round % 2 == 0 {
-            http.push(http_mix(server.port, &server.token, window)?);
-            core.push(rt.block_on(core_mix(&store, window)));
-        } else {
-            core.push(rt.block_on(core_mix(&store, window)));
-            http.push(http_mix(server.port, &server.token, window)?);
+        // Rotate which goes first.
+        for step in 0..4 {
+            match (round + step) % 4 {
+                0 => http.push(http_mix(server.port, &server.token, window)?),
+                1 => core.push(rt.block_on(core_mix(&store, window))),
+                2 => ideal.push(http_mix(bare, &server.token, window)?),
+                _ => floor.push(http_mix(echo, &server.token, window)?),
+            }
         }
-        floor.push(http_mix(echo, &server.token, window)?);
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / rounds as f64;
-    let (h, c, f) = (mean(&http), mean(&core), mean(&floor));
+    let (h, c, f, b) = (mean(&http), mean(&core), mean(&floor), mean(&ideal));
     emit(json!({
         "case": "rpc_mix_10_clients",
         "ours": "HTTP /rpc, 10 keep-alive clients, 90% stream.write / 10% stream.get 10, SQLite in memory",
@@ -306,7 +336,12 @@ fn rpc_mix(rt: &tokio::runtime::Runtime, quick: bool) -> BenchResult<()> {
         "pass": h / c >= 0.5,
         "loopback_floor_ops_per_sec": f.round(),
         "loopback_floor": "the same clients against a server that reads each request and answers {} at once (no routing, no JSON, no store): what the loopback and the machine's cores allow",
+        "bare_server_ops_per_sec": b.round(),
+        "bare_server_ratio": (b / c * 1000.0).round() / 1000.0,
+        "bare_server": "the same clients against the least HTTP server that makes the same store calls (minimal parsing, no routing, no JSON, answers {}): the most any HTTP server doing this work reaches here",
+        "ours_of_bare": (h / b * 1000.0).round() / 1000.0,
     }));
+    rt.block_on(bare_store.close());
     rt.block_on(server.stop(Duration::from_millis(200)));
     Ok(())
 }
@@ -541,7 +576,22 @@ fn sse_memory(quick: bool) -> BenchResult<()> {
 }
 
 fn main() -> BenchResult<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--load PORT`: only the load generator, against a server started elsewhere (the test token).
+    if let Some(port) = args
+        .iter()
+        .position(|a| a == "--load")
+        .and_then(|i| args.get(i + 1))
+    {
+        let ops = http_mix(
+            port.parse()?,
+            messagedb::token::DEFAULT_TEST_TOKEN,
+            Duration::from_secs(3),
+        )?;
+        emit(json!({"case": "rpc_mix_10_clients_external", "ops_per_sec": ops.round()}));
+        return Ok(());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,22 +1,19 @@
-//! The SQLite write path: group commit by flat combining.
+//! The SQLite write path: group commit by flat combining on a file, a direct commit in memory.
 //!
-//! Each namespace database has one write connection. A writer queues its operation; if no other
-//! writer is committing, it becomes the leader: it takes every queued operation, runs them in one
-//! transaction (each write's expected version checked inside it, each failure confined to its own
-//! write), commits once, publishes the commit to subscribers and answers every waiting writer.
-//! Writers that arrive meanwhile queue up for the leader's next round. So one thread at a time owns
-//! the connection, an uncontended write costs no thread hand-off, and concurrent writers share one
-//! commit (one fsync on a file database).
-//!
-//! On a file database the leader lingers briefly before each commit until as many writers as in its
+//! Each namespace database has one write connection. On a file, a writer queues its operation; if
+//! no other writer is committing, it becomes the leader: on a blocking thread it takes every queued
+//! operation, runs them in one transaction (each write's expected version checked inside it, each
+//! failure confined to its own write), commits once, publishes the commit to subscribers and
+//! answers every waiting writer. Writers that arrive meanwhile queue up for the leader's next
+//! round. So one thread at a time owns the connection, and concurrent writers share one commit
+//! (one fsync). Before each commit the leader lingers briefly until as many writers as in its
 //! previous commit have queued again: the writers it just answered come back within microseconds,
 //! and waiting for them turns a stream of small commits into few large ones. A lone writer never
 //! waits (its previous commit held one write).
 //!
-//! In memory the leader commits on the caller's task. When the previous commit held several
-//! writes, it first yields once to the scheduler, which polls for I/O and runs the tasks that are
-//! ready: the writers it just answered queue again and share this commit. A lone writer never
-//! yields.
+//! In memory a commit costs no fsync, so there is nothing for writers to share: each write commits
+//! on its caller's thread, under the writer's lock. Handing writes to a leader would only add what
+//! it saves on a file: a wake-up of every answered writer, often on another thread.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -66,8 +63,6 @@ struct Queue {
     closed: bool,
     /// How many operations the previous commit of this leader held.
     last_batch: usize,
-    /// How many operations the latest commit held, whoever led it.
-    recent: usize,
 }
 
 /// The single writer of one namespace database.
@@ -93,38 +88,42 @@ impl SqliteWriter {
         }
     }
 
-    /// Queues an operation and waits for its outcome, leading the commit when no one else is.
+    /// Commits an operation (in memory) or queues it and waits for its outcome, leading the
+    /// commit when no one else is (on a file).
     pub(crate) async fn submit(self: &Arc<Self>, op: WriteOp) -> Result<WriteOutcome> {
+        if !self.blocking {
+            return self.commit_now(op);
+        }
         let (reply, outcome) = oneshot::channel();
-        let (lead, gather) = {
+        let lead = {
             let mut q = self.queue();
             if q.closed {
                 return Err(Error::Closed);
             }
             q.pending.push(Pending { op, reply });
-            let lead = !std::mem::replace(&mut q.leading, true);
-            (lead, q.recent > 1)
+            !std::mem::replace(&mut q.leading, true)
         };
-        if !lead && self.blocking {
+        if lead {
+            // The leader runs on its own thread for as long as writers keep coming; this caller
+            // waits only for its own outcome, like every other writer.
+            let this = self.clone();
+            drop(tokio::task::spawn_blocking(move || this.lead()));
+        } else {
             self.arrived.notify_one();
         }
-        if lead {
-            if self.blocking {
-                // The leader runs on its own thread for as long as writers keep coming; this
-                // caller waits only for its own outcome, like every other writer.
-                let this = self.clone();
-                drop(tokio::task::spawn_blocking(move || this.lead()));
-            } else {
-                // Leads when dropped, so a caller cancelled while it yields still commits the
-                // queue rather than leave it without a leader.
-                let leader = Leader(self);
-                if gather {
-                    tokio::task::yield_now().await;
-                }
-                drop(leader);
-            }
-        }
         outcome.await.map_err(|_| Error::Closed)?
+    }
+
+    /// One operation in its own transaction, now, on this thread. The queue's lock is held through
+    /// the commit and its publication, so subscribers learn of commits in the order they happened.
+    fn commit_now(&self, op: WriteOp) -> Result<WriteOutcome> {
+        let q = self.queue();
+        if q.closed {
+            return Err(Error::Closed);
+        }
+        let mut outcome = self.commit(std::slice::from_ref(&op));
+        drop(q);
+        outcome.pop().unwrap_or(Err(Error::Closed))
     }
 
     /// Stops accepting writes; queued ones are still committed by the current leader.
@@ -140,7 +139,7 @@ impl SqliteWriter {
     fn lead(&self) {
         let mut q = self.queue();
         loop {
-            if self.blocking && q.last_batch > 1 {
+            if q.last_batch > 1 {
                 let deadline = Instant::now() + LINGER;
                 while q.pending.len() < q.last_batch && !q.closed {
                     let left = deadline.saturating_duration_since(Instant::now());
@@ -161,18 +160,23 @@ impl SqliteWriter {
             }
             let batch = std::mem::take(&mut q.pending);
             q.last_batch = batch.len();
-            q.recent = batch.len();
             drop(q);
-            self.commit(batch);
+            let (ops, replies): (Vec<_>, Vec<_>) =
+                batch.into_iter().map(|p| (p.op, p.reply)).unzip();
+            for (reply, outcome) in replies.into_iter().zip(self.commit(&ops)) {
+                let _ = reply.send(outcome);
+            }
             q = self.queue();
         }
     }
 
-    fn commit(&self, batch: Vec<Pending>) {
+    /// Runs the operations in one transaction, publishes the commit, and returns each one's
+    /// outcome (all of them failed when the commit itself fails).
+    fn commit(&self, ops: &[WriteOp]) -> Vec<Result<WriteOutcome>> {
         let publish = self.log.has_subscribers();
         let mut committed: Vec<Message> = Vec::new();
         let mut storage_changed = false;
-        let mut results = Vec::with_capacity(batch.len());
+        let mut results = Vec::with_capacity(ops.len());
         let outcome = {
             let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             let begun = conn
@@ -182,8 +186,8 @@ impl SqliteWriter {
             match begun {
                 Err(e) => Err(e),
                 Ok(_) => {
-                    for p in batch {
-                        let r = match &p.op {
+                    for op in ops {
+                        let r = match op {
                             WriteOp::Write {
                                 stream_name,
                                 messages,
@@ -207,7 +211,7 @@ impl SqliteWriter {
                                     .map_err(map_error)
                             }
                         };
-                        results.push((p.reply, r));
+                        results.push(r);
                     }
                     let done = conn
                         .prepare_cached("COMMIT")
@@ -222,7 +226,7 @@ impl SqliteWriter {
         };
         match outcome {
             Ok(()) => {
-                let written = results.iter().filter_map(|(_, r)| match r {
+                let written = results.iter().filter_map(|r| match r {
                     Ok(WriteOutcome::Written(b)) => Some(b),
                     _ => None,
                 });
@@ -239,31 +243,22 @@ impl SqliteWriter {
                 } else if range.is_some() {
                     self.log.publish(range, publish.then(|| committed.into()));
                 }
-                for (reply, r) in results {
-                    let _ = reply.send(r);
-                }
+                results
             }
             Err(e) => {
-                let message = e.to_string();
-                let retryable = e.is_retryable();
-                for (reply, r) in results {
-                    let _ = reply.send(r.and(Err(Error::Backend {
-                        message: message.clone(),
-                        retryable,
-                        source: None,
-                    })));
-                }
+                let failed = || Error::Backend {
+                    message: e.to_string(),
+                    retryable: e.is_retryable(),
+                    source: None,
+                };
+                // A write refused on its own keeps its error; every other one failed with the
+                // commit (or never ran, when the transaction could not begin).
+                let mut outcomes: Vec<_> =
+                    results.into_iter().map(|r| r.and(Err(failed()))).collect();
+                outcomes.resize_with(ops.len(), || Err(failed()));
+                outcomes
             }
         }
-    }
-}
-
-/// The in-memory leader: it leads when dropped.
-struct Leader<'a>(&'a SqliteWriter);
-
-impl Drop for Leader<'_> {
-    fn drop(&mut self) {
-        self.0.lead();
     }
 }
 
@@ -429,62 +424,5 @@ fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
             let _ = conn.execute_batch("ROLLBACK TO import; RELEASE import");
             Err(e)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::future::Future;
-    use std::task::{Context, Waker};
-
-    use super::*;
-    use crate::migrations::SQLITE_NAMESPACE;
-    use crate::sqlite::conn::{migrate, open_connection};
-    use crate::store::Durability;
-
-    fn write_op(stream: &str) -> WriteOp {
-        WriteOp::Write {
-            stream_name: stream.into(),
-            messages: vec![NewMessage::new("Tested", serde_json::json!({})).expect("message")],
-            expected_version: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_leader_cancelled_while_it_gathers_still_commits_the_queue() {
-        let mut conn = open_connection(None, Durability::Full).expect("open");
-        migrate(&mut conn, SQLITE_NAMESPACE, None).expect("migrate");
-        let conn = Arc::new(Mutex::new(conn));
-        let writer = Arc::new(SqliteWriter::new(
-            conn.clone(),
-            false,
-            Arc::new(CommitLog::default()),
-        ));
-        // As after a commit of several writes: the next leader yields before it commits.
-        writer.queue().recent = 2;
-        let mut first = Box::pin(writer.submit(write_op("cancelled-1")));
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(
-            first.as_mut().poll(&mut cx).is_pending(),
-            "the leader yields"
-        );
-        drop(first);
-        let count = |stream: &str| -> i64 {
-            conn.lock()
-                .expect("conn")
-                .query_row(
-                    "SELECT count(*) FROM messages WHERE stream_name = ?1",
-                    [stream],
-                    |r| r.get(0),
-                )
-                .expect("count")
-        };
-        assert_eq!(count("cancelled-1"), 1, "the queued write was committed");
-        let next =
-            tokio::time::timeout(Duration::from_secs(10), writer.submit(write_op("after-1")))
-                .await
-                .expect("a later write is not left without a leader");
-        assert!(matches!(next, Ok(WriteOutcome::Written(_))));
-        assert_eq!(count("after-1"), 1);
     }
 }
