@@ -9,6 +9,9 @@
 //! - `rpc_mix_10_clients`: 10 concurrent HTTP clients (keep-alive, loopback) doing 90% `stream.write`
 //!   / 10% `stream.get` of 10 against the in-process server on SQLite in memory, beside the same
 //!   workload called in-process on the core by 10 tasks. Target: server throughput ≥ 50% of core.
+//!   Beside them, two bounds from the same clients: a server that answers `{}` at once (the
+//!   loopback floor) and a bare HTTP server that makes the same store calls with no routing, JSON
+//!   or encoding (the most any HTTP server doing this work reaches on this machine).
 //! - `sse_poke_latency_100_subscribers`: 100 open `/subscribe` streams; time from a write's
 //!   acknowledgement to each subscriber's poke. Beside it: the same through core subscriptions.
 //!   Target: p99 ≤ 5 ms.
