@@ -1,10 +1,12 @@
 //! Thread-per-core serving: each connection lives on one thread for its whole life.
 //!
 //! An RPC call is short and its connection sends the next one only after the answer, so on a
-//! work-stealing runtime most of a call's cost is moving its task between threads (a futex wake, a
-//! context switch, cache lines that follow the task). Here one acceptor hands each accepted
+//! work-stealing runtime a good part of a call's cost is moving its task between threads (a futex
+//! wake, a context switch, cache lines that follow the task). Here one acceptor hands each accepted
 //! connection, round robin, to one of N single-threaded runtimes (N = the machine's cores), which
-//! serves it to the end. The threads share the store, whose own synchronisation is unchanged.
+//! serves it to the end. The threads share the store, whose own synchronisation is unchanged. The
+//! price: a connection waits behind a long request on its own thread, where stealing could have
+//! moved it.
 
 use std::net::SocketAddr;
 
