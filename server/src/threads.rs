@@ -47,7 +47,7 @@ impl axum::serve::Listener for Handed {
 /// Serves `app` on `listener` until `shutdown` flips; the returned task ends when every serving
 /// thread has finished (connections closed, streaming responses ended).
 pub(crate) fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     app: Router,
     shutdown: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
@@ -91,18 +91,11 @@ pub(crate) fn serve(
     Ok(tokio::spawn(async move {
         let mut next = 0usize;
         loop {
-            let accepted = tokio::select! {
+            // axum's accept for a TCP listener, which retries failed accepts (pausing when the
+            // process is out of file descriptors and the like).
+            let stream = tokio::select! {
                 _ = stopping.wait_for(|s| *s) => break,
-                accepted = listener.accept() => accepted,
-            };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
+                (stream, _) = axum::serve::Listener::accept(&mut listener) => stream,
             };
             // Responses and SSE pokes go out at once, never held back for an acknowledgement.
             let _ = stream.set_nodelay(true);
