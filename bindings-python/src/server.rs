@@ -90,7 +90,7 @@ pub(crate) fn serve(
         token,
         db_url,
         data_dir: data_dir.unwrap_or(defaults.data_dir),
-        max_body: defaults.max_body,
+        ..defaults
     };
     let running = wait(py, messagedb_server::start(config)).map_err(errors::server_failed)?;
     Ok(Server {

@@ -37,6 +37,10 @@ pub trait Backend: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn kind(&self) -> &'static str;
 
+    /// Whether other processes may share this storage (and cache what they read of its registry
+    /// for [`crate::token::TRUST`]).
+    fn shared(&self) -> bool;
+
     /// The namespace's message storage.
     ///
     /// # Errors

@@ -11,6 +11,7 @@ pub mod migrations;
 mod model;
 mod names;
 mod postgres;
+pub mod rules;
 mod sqlite;
 mod store;
 mod subscribe;
@@ -27,10 +28,9 @@ pub use model::{
 pub use names::{
     cardinal_id, category, group_member, hash_64, id, in_consumer_group, is_category, stream_hash,
 };
+pub use rules::check_namespace_id;
 /// Test support (upgrade tests); not a stable API.
 #[doc(hidden)]
 pub use sqlite::testing;
-pub use store::{
-    DEFAULT_NAMESPACE, Durability, Export, Namespace, Store, StoreOptions, check_namespace_id,
-};
+pub use store::{DEFAULT_NAMESPACE, Durability, Export, Namespace, Store, StoreOptions};
 pub use subscribe::{Commit, CommitLog, SubscribeOpts, Subscription, SubscriptionTarget};

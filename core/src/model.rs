@@ -5,6 +5,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::rules::{check_json, check_type};
 use crate::{Error, Result};
 
 /// A JSON object, kept as its text so that every value round-trips exactly (large integers too).
@@ -42,7 +43,7 @@ impl JsonObject {
         if !raw.get().trim_start().starts_with('{') {
             return Err(Error::invalid(format!("{what} must be an object")));
         }
-        check_no_nul(raw.get(), what)?;
+        check_json(raw.get(), what)?;
         Ok(JsonObject(raw.get().to_owned()))
     }
 
@@ -56,7 +57,7 @@ impl JsonObject {
         }
         let text = serde_json::to_string(value)
             .map_err(|e| Error::invalid(format!("{what} cannot be encoded: {e}")))?;
-        check_no_nul(&text, what)?;
+        check_json(&text, what)?;
         Ok(JsonObject(text))
     }
 
@@ -82,23 +83,6 @@ impl JsonObject {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
     }
-}
-
-/// Refuses the escape `\u0000` in JSON text: PostgreSQL's jsonb cannot hold it, and a message must
-/// be storable on every backend alike.
-fn check_no_nul(text: &str, what: &str) -> Result<()> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text[from..].find("\\u0000").map(|i| i + from) {
-        let backslashes = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
-        if backslashes % 2 == 0 {
-            return Err(Error::invalid(format!(
-                "{what} must not contain the character U+0000"
-            )));
-        }
-        from = i + 1;
-    }
-    Ok(())
 }
 
 impl std::fmt::Debug for JsonObject {
@@ -182,20 +166,6 @@ impl NewMessage {
         self.id = Some(id);
         self
     }
-}
-
-pub(crate) fn check_type(message_type: &str) -> Result<()> {
-    if message_type.is_empty() {
-        return Err(Error::invalid("message.type must be a non-empty string"));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_stream_name(stream_name: &str) -> Result<()> {
-    if stream_name.is_empty() {
-        return Err(Error::invalid("streamName must be a non-empty string"));
-    }
-    Ok(())
 }
 
 /// A stored message.

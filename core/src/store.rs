@@ -9,9 +9,12 @@ use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, JsonObject,
     ListStreamsOpts, Message, NamespaceCreated, NamespaceDeleted, NamespaceInfo, NamespaceOpts,
     NamespaceSummary, NewMessage, StreamSummary, WriteOpts, WriteResult, batch_limit,
-    check_stream_name, check_type,
 };
 use crate::postgres::PostgresBackend;
+use crate::rules::{
+    MAX_DESCRIPTION_BYTES, MAX_STREAM_NAME_BYTES, MAX_TYPE_BYTES, check_category, check_imported,
+    check_message, check_namespace_id, check_stream_name, check_text,
+};
 use crate::sqlite::SqliteBackend;
 use crate::subscribe::{SubscribeOpts, Subscription};
 use crate::{Error, Result, token};
@@ -38,6 +41,13 @@ pub enum Durability {
 pub struct StoreOptions {
     /// SQLite file durability (ignored in memory and on PostgreSQL).
     pub durability: Durability,
+    /// PostgreSQL: how many connections reads and writes use at most (default 16; the URL
+    /// parameter `pool_size` sets it too). Namespace administration and imports use a second pool
+    /// of the same size, and notifications one more connection.
+    pub pool_size: Option<u32>,
+    /// PostgreSQL: how long a call waits for a connection before it fails with a retryable
+    /// `BACKEND_ERROR` (default 30 s; the URL parameter `acquire_timeout` sets it too, in seconds).
+    pub acquire_timeout: Option<std::time::Duration>,
 }
 
 /// A message store: a cheap, cloneable handle over one backend.
@@ -89,7 +99,7 @@ impl Store {
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
         let backend: Arc<dyn Backend> =
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                PostgresBackend::open(url).await?
+                PostgresBackend::open(url, &options).await?
             } else {
                 Arc::new(SqliteBackend::open(sqlite_location(url)?, options.durability).await?)
             };
@@ -127,6 +137,9 @@ impl Store {
         opts: NamespaceOpts,
     ) -> Result<NamespaceCreated> {
         check_namespace_id(id)?;
+        if let Some(d) = &opts.description {
+            check_text(d, "options.description", MAX_DESCRIPTION_BYTES)?;
+        }
         let token = match &opts.token {
             Some(t) => {
                 let named = token::parse_token(t)
@@ -151,16 +164,20 @@ impl Store {
         })
     }
 
-    /// Deletes a namespace and every message in it.
+    /// Deletes a namespace and every message in it. On storage other processes may share, it
+    /// returns [`token::TRUST`] after the delete committed: from then on no process accepts the
+    /// namespace's token or reaches its messages.
     ///
     /// # Errors
     /// `NAMESPACE_NOT_FOUND`; `INVALID_REQUEST` for `default`, which every store keeps (its token
     /// is the admin token, and on PostgreSQL it may be an existing Message DB schema).
     pub async fn delete_namespace(&self, id: &str) -> Result<NamespaceDeleted> {
+        check_namespace_id(id)?;
         if id == DEFAULT_NAMESPACE {
             return Err(Error::invalid("the default namespace cannot be deleted"));
         }
         let messages_deleted = self.backend.delete_namespace(id).await?;
+        self.outlast_trust().await;
         Ok(NamespaceDeleted {
             namespace: id.into(),
             deleted_at: now(),
@@ -181,6 +198,7 @@ impl Store {
     /// # Errors
     /// `NAMESPACE_NOT_FOUND`.
     pub async fn namespace_info(&self, id: &str) -> Result<NamespaceInfo> {
+        check_namespace_id(id)?;
         self.backend.namespace_info(id).await
     }
 
@@ -189,6 +207,7 @@ impl Store {
     /// # Errors
     /// `NAMESPACE_NOT_FOUND`.
     pub async fn verify_token(&self, id: &str, token: &str) -> Result<bool> {
+        check_namespace_id(id)?;
         Ok(self
             .backend
             .token_hash(id)
@@ -210,7 +229,17 @@ impl Store {
         }
         self.backend
             .set_token_hash(id, &token::hash_token(token))
-            .await
+            .await?;
+        self.outlast_trust().await;
+        Ok(())
+    }
+
+    /// Waits until no process sharing the storage can still trust what it read of the registry
+    /// before a change that just committed (see [`token::TRUST`]). Memory is never shared.
+    async fn outlast_trust(&self) {
+        if self.backend.shared() {
+            tokio::time::sleep(token::TRUST).await;
+        }
     }
 
     /// Closes the store: subscriptions end, later calls fail with `CLOSED`.
@@ -239,6 +268,7 @@ impl Namespace {
     }
 
     async fn storage(&self) -> Result<Arc<dyn NamespaceBackend>> {
+        check_namespace_id(&self.id)?;
         self.backend.namespace(&self.id).await
     }
 
@@ -255,7 +285,7 @@ impl Namespace {
         opts: WriteOpts,
     ) -> Result<WriteResult> {
         check_stream_name(stream_name)?;
-        check_type(&message.message_type)?;
+        check_message(&message)?;
         let r = self
             .storage()
             .await?
@@ -282,7 +312,7 @@ impl Namespace {
             return Err(Error::invalid("messages must be a non-empty array"));
         }
         for m in &messages {
-            check_type(&m.message_type)?;
+            check_message(m)?;
         }
         self.storage()
             .await?
@@ -315,6 +345,9 @@ impl Namespace {
     ) -> Result<Option<Message>> {
         check_stream_name(stream_name)?;
         let message_type = message_type.filter(|t| !t.is_empty());
+        if let Some(t) = message_type {
+            check_text(t, "options.type", MAX_TYPE_BYTES)?;
+        }
         self.storage()
             .await?
             .get_last(stream_name, message_type)
@@ -337,6 +370,10 @@ impl Namespace {
     /// `INVALID_REQUEST` for a batch size over 10000.
     pub async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
         batch_limit(opts.batch_size)?;
+        check_category(category)?;
+        if let Some(c) = &opts.correlation {
+            check_text(c, "options.correlation", MAX_STREAM_NAME_BYTES)?;
+        }
         if category.contains('-') {
             self.storage().await?;
             return Ok(Vec::new());
@@ -353,6 +390,11 @@ impl Namespace {
             && !(1..=1000).contains(&limit)
         {
             return Err(Error::invalid("limit must be between 1 and 1000"));
+        }
+        for (text, what) in [(&opts.prefix, "prefix"), (&opts.cursor, "cursor")] {
+            if let Some(t) = text {
+                check_text(t, what, MAX_STREAM_NAME_BYTES)?;
+            }
         }
         self.storage().await?.list_streams(opts).await
     }
@@ -382,13 +424,7 @@ impl Namespace {
     pub async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {
         let mut last = 0;
         for r in &records {
-            check_stream_name(&r.stream_name)?;
-            check_type(&r.message_type)?;
-            if r.position < 0 || r.global_position < 1 {
-                return Err(Error::invalid(
-                    "positions must be >= 0 and global positions >= 1",
-                ));
-            }
+            check_imported(r)?;
             if r.global_position <= last {
                 return Err(Error::invalid("global positions must be increasing"));
             }
@@ -400,7 +436,22 @@ impl Namespace {
                 last_global_position: 0,
             });
         }
-        self.storage().await?.import(records).await
+        self.storage()
+            .await?
+            .import(records)
+            .await
+            .map_err(|e| self.named(e))
+    }
+
+    /// Names this namespace in the error of storage that is gone (a backend that found its
+    /// storage deleted by another process does not know the id).
+    fn named(&self, e: Error) -> Error {
+        match e {
+            Error::NamespaceNotFound(id) if id.is_empty() => {
+                Error::NamespaceNotFound(self.id.to_string())
+            }
+            other => other,
+        }
     }
 
     /// Removes every message of the namespace (before a forced import); returns how many.
@@ -408,7 +459,11 @@ impl Namespace {
     /// # Errors
     /// `NAMESPACE_NOT_FOUND`.
     pub async fn clear(&self) -> Result<i64> {
-        self.storage().await?.clear().await
+        self.storage()
+            .await?
+            .clear()
+            .await
+            .map_err(|e| self.named(e))
     }
 
     /// Reads the whole namespace in global order, a page at a time, from `from` (a global position).
@@ -450,26 +505,6 @@ impl Export {
         }
         Ok(page)
     }
-}
-
-/// Checks a namespace id: 1–128 characters of `[A-Za-z0-9_.-]`.
-///
-/// # Errors
-/// `INVALID_REQUEST`.
-pub fn check_namespace_id(id: &str) -> Result<()> {
-    if id.is_empty() {
-        return Err(Error::invalid("namespace ID must be a non-empty string"));
-    }
-    if id.len() > 128
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    {
-        return Err(Error::invalid(
-            "namespace ID must be 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'",
-        ));
-    }
-    Ok(())
 }
 
 /// Where a SQLite store lives.

@@ -247,10 +247,11 @@ impl std::fmt::Debug for Subscription {
 impl Subscription {
     pub(crate) fn new(namespace: Arc<dyn NamespaceBackend>, opts: SubscribeOpts) -> Result<Self> {
         match &opts.target {
-            SubscriptionTarget::Stream(s) => crate::model::check_stream_name(s)?,
+            SubscriptionTarget::Stream(s) => crate::rules::check_stream_name(s)?,
             SubscriptionTarget::Category(c, _) if c.is_empty() => {
                 return Err(Error::invalid("category must be a non-empty string"));
             }
+            SubscriptionTarget::Category(c, _) => crate::rules::check_category(c)?,
             _ => {}
         }
         let receiver = namespace.commits().listen();

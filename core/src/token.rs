@@ -1,9 +1,19 @@
 //! Namespace tokens: `ns_<base64url(namespace)>_<64 hex>`. Only their SHA-256 is ever stored.
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// How long a process may act on what it last read of the namespace registry (that a token is
+/// valid, where a namespace's messages are) without reading it again. A namespace delete or token
+/// change returns only this long after it committed, so that once it has returned no process
+/// sharing the database (several servers on one PostgreSQL, apps on one SQLite directory) accepts
+/// the old token or reaches the old namespace (design.md, Guarantee 5). It bounds the cost of
+/// authentication to one registry read per token and period.
+pub const TRUST: Duration = Duration::from_millis(250);
 
 /// Generates a new token for a namespace: 32 random bytes.
 pub fn generate_token(namespace: &str) -> String {
@@ -48,6 +58,10 @@ pub fn parse_token(token: &str) -> Result<String, String> {
         .ok_or("invalid token format: namespace part is not valid base64url")?;
     if namespace.is_empty() {
         return Err("invalid token format: namespace is empty".into());
+    }
+    // A namespace that cannot exist: refused here, before any backend sees it.
+    if crate::rules::check_namespace_id(&namespace).is_err() {
+        return Err("invalid token format: namespace is not a valid namespace ID".into());
     }
     Ok(namespace)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::state::{AppState, TokenQuery};
+use crate::state::{AppState, QueryOf, TokenQuery};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -34,8 +34,10 @@ pub struct ServeConfig {
     pub db_url: Option<String>,
     /// SQLite directory when no `db_url` (and not test mode).
     pub data_dir: String,
-    /// Largest RPC body in bytes.
+    /// Largest RPC body, and largest `/import` record, in bytes.
     pub max_body: usize,
+    /// How the store is opened (PostgreSQL pool size and connection wait).
+    pub store_options: StoreOptions,
 }
 
 impl Default for ServeConfig {
@@ -48,6 +50,7 @@ impl Default for ServeConfig {
             db_url: None,
             data_dir: "./messagedb-data".into(),
             max_body: 16 * 1024 * 1024,
+            store_options: StoreOptions::default(),
         }
     }
 }
@@ -103,7 +106,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         None if config.test_mode => token::DEFAULT_TEST_TOKEN.to_string(),
         None => token::generate_token(messagedb::DEFAULT_NAMESPACE),
     };
-    let store = Store::open_with(&url, StoreOptions::default())
+    let store = Store::open_with(&url, config.store_options.clone())
         .await
         .map_err(|e| format!("cannot open the store at {url}: {e}"))?;
     store
@@ -179,26 +182,39 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/health",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
+            get(|| async { axum::Json(json!({"status": "ok"})) }).fallback(not_allowed),
         )
         .route(
             "/version",
-            get(|| async { axum::Json(json!({"version": env!("CARGO_PKG_VERSION")})) }),
+            get(|| async { axum::Json(json!({"version": env!("CARGO_PKG_VERSION")})) })
+                .fallback(not_allowed),
         )
         .route("/rpc", post(rpc).fallback(crate::rpc::not_post))
-        .route("/subscribe", get(crate::sse::subscribe))
-        .route("/import", post(crate::import::import))
-        .route("/metrics", get(metrics))
+        .route(
+            "/subscribe",
+            get(crate::sse::subscribe).fallback(not_allowed),
+        )
+        .route("/import", post(crate::import::import).fallback(not_allowed))
+        .route("/metrics", get(metrics).fallback(not_allowed))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Endpoint not found")
         })
         .with_state(state)
 }
 
+/// A method a route does not serve: 405 with the JSON error body of every other error.
+async fn not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "INVALID_REQUEST",
+        format!("Method {method} not allowed"),
+    )
+}
+
 /// Reads the body under the limit (413 `INVALID_REQUEST` past it), then handles the call.
 async fn rpc(
     state: State<AppState>,
-    query: Query<TokenQuery>,
+    query: QueryOf<TokenQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {

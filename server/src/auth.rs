@@ -1,9 +1,11 @@
 //! Authentication (wire-protocol.md §2.1): the token names a namespace; only its SHA-256 is
-//! stored, and verified tokens are remembered by hash so that a request costs one hash, not a
-//! database lookup.
+//! stored, and verified tokens are remembered by hash for `token::TRUST`, so that a request costs
+//! one hash, not a database lookup, while a token revoked by any server (a namespace deleted, a
+//! token changed) is refused everywhere once the revocation has returned.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::Instant;
 
 use axum::http::{HeaderMap, StatusCode};
 use messagedb::{DEFAULT_NAMESPACE, NamespaceOpts, Store, token};
@@ -34,6 +36,16 @@ impl Caller {
         Err(unauthorized(&self.namespace))
     }
 
+    /// The answer to a call that found the caller's own namespace gone (deleted, maybe by another
+    /// server, after the token was verified): the token is no longer valid, 403 as for any
+    /// unknown namespace (§2.1).
+    pub fn checked(&self, e: ApiError) -> ApiError {
+        if e.missing_namespace.as_deref() == Some(self.namespace.as_str()) {
+            return unauthorized(&self.namespace);
+        }
+        e
+    }
+
     /// Allows the admin, or a tenant acting on its own namespace.
     pub fn require_admin_or(&self, namespace: &str) -> Result<(), ApiError> {
         if self.is_admin() || self.namespace == namespace {
@@ -56,8 +68,8 @@ fn unauthorized(namespace: &str) -> ApiError {
 pub struct Authenticator {
     store: Store,
     test_mode: bool,
-    /// SHA-256 of verified tokens → their namespace.
-    verified: RwLock<HashMap<String, String>>,
+    /// SHA-256 of verified tokens → their namespace, and when the store was asked.
+    verified: RwLock<HashMap<String, (String, Instant)>>,
 }
 
 impl Authenticator {
@@ -75,7 +87,7 @@ impl Authenticator {
         self.verified
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, ns| ns != namespace);
+            .retain(|_, (ns, _)| ns != namespace);
     }
 
     /// Authenticates a request from its `token` query parameter or `Authorization: Bearer`.
@@ -106,17 +118,21 @@ impl Authenticator {
             .with_details(json!({ "error": e }))
         })?;
         let hash = token::hash_token(token);
-        if let Some(ns) = self
+        if let Some((ns, _)) = self
             .verified
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&hash)
+            // Trusted only as long as a revocation waits before it returns (token::TRUST).
+            .filter(|(_, asked)| asked.elapsed() < token::TRUST)
         {
             return Ok(Caller {
                 namespace: ns.clone(),
                 issued_token: None,
             });
         }
+        // Taken before the store is asked: the answer is trusted from then.
+        let asked = Instant::now();
         let accepted = match self.store.verify_token(&namespace, token).await {
             Ok(ok) => ok || self.test_mode,
             Err(messagedb::Error::NamespaceNotFound(_)) if self.test_mode => {
@@ -130,12 +146,16 @@ impl Authenticator {
             Err(e) => return Err(e.into()),
         };
         if !accepted {
+            self.verified
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&hash);
             return Err(unauthorized(&namespace));
         }
         self.verified
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(hash, namespace.clone());
+            .insert(hash, (namespace.clone(), asked));
         Ok(Caller {
             namespace,
             issued_token: None,
@@ -155,7 +175,10 @@ impl Authenticator {
         self.verified
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(token::hash_token(&created.token), id.clone());
+            .insert(
+                token::hash_token(&created.token),
+                (id.clone(), Instant::now()),
+            );
         Ok(Caller {
             namespace: id,
             issued_token: Some(created.token),

@@ -65,9 +65,17 @@ pub struct ServeArgs {
     /// console or json [env MESSAGEDB_LOG_FORMAT, default console].
     #[arg(long)]
     pub log_format: Option<String>,
-    /// Largest RPC body in bytes [env MESSAGEDB_MAX_BODY, default 16 MiB].
+    /// Largest RPC body, and largest /import record, in bytes [env MESSAGEDB_MAX_BODY, default 16 MiB].
     #[arg(long)]
     pub max_body: Option<usize>,
+    /// PostgreSQL: connections for reads and writes, and again for administration
+    /// [env MESSAGEDB_POOL_SIZE, default 16].
+    #[arg(long)]
+    pub pool_size: Option<u32>,
+    /// PostgreSQL: seconds a call waits for a connection before a retryable BACKEND_ERROR
+    /// [env MESSAGEDB_ACQUIRE_TIMEOUT, default 30].
+    #[arg(long)]
+    pub acquire_timeout: Option<f64>,
 }
 
 /// Flags of `export`.

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured details, when the spec gives some.
     pub details: Option<Value>,
+    /// The namespace a `NAMESPACE_NOT_FOUND` names (see `Caller::checked`).
+    pub missing_namespace: Option<String>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            missing_namespace: None,
         }
     }
 
@@ -71,11 +74,16 @@ impl From<messagedb::Error> for ApiError {
             } => Some(json!({"expected": expected, "actual": actual})),
             _ => None,
         };
+        let missing_namespace = match &e {
+            messagedb::Error::NamespaceNotFound(id) => Some(id.clone()),
+            _ => None,
+        };
         ApiError {
             status,
             code: e.code(),
             message: e.to_string(),
             details,
+            missing_namespace,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
@@ -15,7 +15,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use crate::state::AppState;
+use crate::state::{AppState, QueryOf};
 
 /// Records per transaction.
 const BATCH: usize = 1000;
@@ -56,16 +56,6 @@ fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)>
         }
         _ => None,
     };
-    // The core's rules, checked per line so that an error names its line.
-    if r.stream.is_empty() {
-        return Err(("INVALID_RECORD", "stream must be a non-empty string".into()));
-    }
-    if r.message_type.is_empty() {
-        return Err(("INVALID_RECORD", "type must be a non-empty string".into()));
-    }
-    if r.pos < 0 || r.gpos < 1 {
-        return Err(("INVALID_RECORD", "pos must be >= 0 and gpos >= 1".into()));
-    }
     if r.gpos <= after {
         return Err((
             "INVALID_RECORD",
@@ -75,7 +65,7 @@ fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)>
     let time = DateTime::parse_from_rfc3339(&r.time)
         .map_err(|e| ("INVALID_RECORD", format!("invalid time '{}': {e}", r.time)))?
         .to_utc();
-    Ok(Message::from_parts(
+    let message = Message::from_parts(
         r.id,
         r.stream,
         r.message_type,
@@ -84,7 +74,10 @@ fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)>
         data,
         metadata,
         time,
-    ))
+    );
+    // The core's rules, checked per line so that an error names its line.
+    messagedb::rules::check_imported(&message).map_err(|e| ("INVALID_RECORD", e.to_string()))?;
+    Ok(message)
 }
 
 fn event(value: serde_json::Value) -> Bytes {
@@ -94,7 +87,7 @@ fn event(value: serde_json::Value) -> Bytes {
 /// Handles `POST /import`.
 pub async fn import(
     State(state): State<AppState>,
-    Query(query): Query<ImportQuery>,
+    QueryOf(query): QueryOf<ImportQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -109,7 +102,7 @@ pub async fn import(
     let ns = state.store.namespace(&caller.namespace);
     let force = query.force.as_deref() == Some("true");
     let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(run(ns, force, body, tx));
+    tokio::spawn(run(ns, force, body, state.max_body, tx));
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
     });
@@ -123,8 +116,9 @@ pub async fn import(
     response
 }
 
-/// Reads the body line by line, imports batch by batch, reports progress.
-async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
+/// Reads the body line by line, imports batch by batch, reports progress. A record (line) may be
+/// at most `max_record` bytes: what is held in memory is one batch and one partial line.
+async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc::Sender<Bytes>) {
     let started = Instant::now();
     let fail = |code: &str, message: String, line: usize| {
         event(json!({"error": code, "message": message, "line": line}))
@@ -142,9 +136,20 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
     let mut line_no = 0usize;
     let mut imported = 0u64;
     let mut done_reading = false;
+    // How much of `pending` holds no newline (searched already).
+    let mut searched = 0;
     loop {
         // Take every complete line in hand; read more when there is none.
-        let newline = pending.iter().position(|b| *b == b'\n');
+        let newline = pending[searched..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map(|i| i + searched);
+        searched = if newline.is_some() { 0 } else { pending.len() };
+        if newline.unwrap_or(pending.len()) > max_record {
+            let message = format!("record exceeds {max_record} bytes (the --max-body limit)");
+            let _ = tx.send(fail("INVALID_RECORD", message, line_no + 1)).await;
+            return;
+        }
         let line = match (newline, done_reading) {
             (Some(i), _) => {
                 let rest = pending.split_off(i + 1);
@@ -171,7 +176,11 @@ async fn run(ns: Namespace, force: bool, body: Body, tx: mpsc::Sender<Bytes>) {
             (None, true) => break,
         };
         line_no += 1;
-        let text = String::from_utf8_lossy(&line);
+        let Ok(text) = std::str::from_utf8(&line) else {
+            let message = "record is not valid UTF-8".to_string();
+            let _ = tx.send(fail("INVALID_JSON", message, line_no)).await;
+            return;
+        };
         let text = text.trim();
         if text.is_empty() {
             continue;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ServeArgs, or_env};
+use messagedb::StoreOptions;
 use messagedb_server::transfer::{self, ExportArgs, ImportArgs};
 use messagedb_server::{ServeConfig, start};
 
@@ -107,6 +108,25 @@ fn config(a: ServeArgs) -> Result<(ServeConfig, String, String), String> {
         Some(m) => m.parse().map_err(|_| format!("invalid max body '{m}'"))?,
         None => 16 * 1024 * 1024,
     };
+    let mut store_options = StoreOptions::default();
+    if let Some(n) = parse(a.pool_size.map(|n| n.to_string()), "POOL_SIZE")? {
+        let n: u32 = n.parse().map_err(|_| format!("invalid pool size '{n}'"))?;
+        if n == 0 {
+            return Err("the pool size must be at least 1".into());
+        }
+        store_options.pool_size = Some(n);
+    }
+    if let Some(t) = parse(a.acquire_timeout.map(|t| t.to_string()), "ACQUIRE_TIMEOUT")? {
+        let seconds: f64 = t
+            .parse()
+            .map_err(|_| format!("invalid acquire timeout '{t}'"))?;
+        if !(seconds > 0.0 && seconds <= 3600.0) {
+            return Err(format!(
+                "the acquire timeout must be above 0 and at most 3600 s, not {t}"
+            ));
+        }
+        store_options.acquire_timeout = Some(Duration::from_secs_f64(seconds));
+    }
     let config = ServeConfig {
         port,
         host: or_env(a.host, "HOST"),
@@ -115,6 +135,7 @@ fn config(a: ServeArgs) -> Result<(ServeConfig, String, String), String> {
         db_url: or_env(a.db_url, "DB_URL"),
         data_dir: or_env(a.data_dir, "DATA_DIR").unwrap_or_else(|| "./messagedb-data".into()),
         max_body,
+        store_options,
     };
     let level = or_env(a.log_level, "LOG_LEVEL").unwrap_or_else(|| "info".into());
     let format = or_env(a.log_format, "LOG_FORMAT").unwrap_or_else(|| "console".into());

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use messagedb::{SubscribeOpts, Subscription};
 
 use crate::metrics::SubscriptionGuard;
-use crate::state::AppState;
+use crate::state::{AppState, QueryOf};
 
 /// How often an idle subscription sends a comment (and so notices a gone client).
 const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -58,7 +58,7 @@ fn parse(query: &HashMap<String, String>) -> Result<SubscribeOpts, String> {
 /// Handles `GET /subscribe`.
 pub async fn subscribe(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    QueryOf(query): QueryOf<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     let caller = match state
@@ -80,7 +80,7 @@ pub async fn subscribe(
         .await
     {
         Ok(s) => s,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return caller.checked(e.into()).into_response(),
     };
     let guard = state.metrics.subscription();
     let body = Body::from_stream(pokes(subscription, state.shutdown.clone(), guard));

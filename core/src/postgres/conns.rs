@@ -3,17 +3,20 @@
 //! connection goes back idle as it is, or is closed when its call failed or was cancelled half-way.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, PgConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::schema::map_error;
-use crate::Result;
+use crate::{Error, Result};
 
 /// The connections of one store.
 pub(crate) struct PgConnections {
     options: PgConnectOptions,
+    /// How long a call waits for a connection.
+    wait: Duration,
     idle: Mutex<Vec<PgConnection>>,
     permits: Semaphore,
 }
@@ -26,26 +29,41 @@ pub(crate) struct Lent<'a> {
 }
 
 impl PgConnections {
-    /// At most `max` connections at once.
-    pub(crate) fn new(options: PgConnectOptions, max: usize) -> Self {
+    /// At most `max` connections at once; a call waits at most `wait` for one.
+    pub(crate) fn new(options: PgConnectOptions, max: usize, wait: Duration) -> Self {
         PgConnections {
             options,
+            wait,
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(max),
         }
     }
 
-    /// An idle connection, or a new one.
+    /// An idle connection, or a new one, within the store's acquire timeout.
+    ///
+    /// # Errors
+    /// A retryable `BACKEND_ERROR` when none is had in time; `CLOSED`.
     pub(crate) async fn acquire(&self) -> Result<Lent<'_>> {
-        let permit = self
-            .permits
-            .acquire()
+        let timed_out = || Error::Backend {
+            message: format!(
+                "PostgreSQL: no connection within {:?} (raise pool_size or acquire_timeout)",
+                self.wait
+            ),
+            retryable: true,
+            source: None,
+        };
+        let deadline = tokio::time::Instant::now() + self.wait;
+        let permit = tokio::time::timeout_at(deadline, self.permits.acquire())
             .await
-            .map_err(|_| crate::Error::Closed)?;
+            .map_err(|_| timed_out())?
+            .map_err(|_| Error::Closed)?;
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
             Some(c) => c,
-            None => self.options.connect().await.map_err(map_error)?,
+            None => tokio::time::timeout_at(deadline, self.options.connect())
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(map_error)?,
         };
         Ok(Lent {
             conn: Some(conn),

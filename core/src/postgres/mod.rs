@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,13 +29,16 @@ use self::schema::{
 };
 use crate::backend::{Backend, NamespaceBackend};
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
-use crate::store::{DEFAULT_NAMESPACE, now};
-use crate::{Error, Result, check_namespace_id};
+use crate::rules::check_namespace_id;
+use crate::store::{DEFAULT_NAMESPACE, StoreOptions, now};
+use crate::{Error, Result, token};
 
 /// The schema of the `default` namespace unless the URL names another.
 const DEFAULT_SCHEMA: &str = "message_store";
-/// Connections in the pool.
+/// Connections in each pool unless the URL or the options say otherwise.
 const POOL_SIZE: u32 = 16;
+/// How long a call waits for a connection unless the URL or the options say otherwise.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The PostgreSQL backend.
 pub(crate) struct PostgresBackend {
@@ -44,10 +47,21 @@ pub(crate) struct PostgresBackend {
     default_schema: String,
     /// Identifies this store in notifications, so that it ignores its own.
     origin: String,
-    namespaces: RwLock<HashMap<String, Arc<PgNamespace>>>,
+    namespaces: RwLock<HashMap<String, Cached>>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     closed: AtomicBool,
 }
+
+/// A namespace schema in use, and when the registry last said so: trusted for
+/// [`token::TRUST`], then read again (another process may have deleted the namespace).
+struct Cached {
+    ns: Arc<PgNamespace>,
+    checked: Instant,
+}
+
+/// The start of a notification telling that a namespace schema was deleted (no schema name
+/// starts with `!`).
+const DELETED: &str = "!deleted ";
 
 struct Registered {
     id: String,
@@ -72,16 +86,26 @@ const REGISTRY_COLUMNS: &str = "id, schema_name, description, created_at, metada
 impl PostgresBackend {
     /// Connects, migrates the registry and every namespace schema, adopts or creates the default
     /// namespace's schema, and starts listening for other processes' commits.
-    pub(crate) async fn open(url: &str) -> Result<Arc<Self>> {
-        let (url, default_schema) = split_schema_param(url)?;
-        let options = PgConnectOptions::from_str(&url)
+    pub(crate) async fn open(url: &str, store: &StoreOptions) -> Result<Arc<Self>> {
+        let params = split_params(url)?;
+        let default_schema = params.schema;
+        let options = PgConnectOptions::from_str(&params.url)
             .map_err(|e| Error::invalid(format!("invalid PostgreSQL URL: {e}")))?;
-        let conns = Arc::new(PgConnections::new(options.clone(), POOL_SIZE as usize));
+        let pool_size = params.pool_size.or(store.pool_size).unwrap_or(POOL_SIZE);
+        let wait = params
+            .acquire_timeout
+            .or(store.acquire_timeout)
+            .unwrap_or(ACQUIRE_TIMEOUT);
+        let conns = Arc::new(PgConnections::new(
+            options.clone(),
+            pool_size as usize,
+            wait,
+        ));
         let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(pool_size)
             // A ping before every query would double the round trips of a read.
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(wait)
             .connect_with(options)
             .await
             .map_err(map_error)?;
@@ -190,6 +214,9 @@ impl PostgresBackend {
                     return;
                 }
                 match received {
+                    Ok(n) if n.payload().starts_with(DELETED) => {
+                        backend.forget_schema(&n.payload()[DELETED.len()..]);
+                    }
                     Ok(n) => {
                         let mut parts = n.payload().splitn(2, ' ');
                         let (schema, origin) = (parts.next().unwrap_or(""), parts.next());
@@ -215,14 +242,27 @@ impl PostgresBackend {
     }
 
     fn each_namespace(&self, f: impl Fn(&PgNamespace)) {
-        for ns in self
+        for c in self
             .namespaces
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
         {
-            f(ns);
+            f(&c.ns);
         }
+    }
+
+    /// Drops and closes this process's handle on a schema another process deleted: its
+    /// subscriptions end.
+    fn forget_schema(&self, schema: &str) {
+        let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, c| {
+            let gone = c.ns.schema() == schema;
+            if gone {
+                c.ns.close();
+            }
+            !gone
+        });
     }
 
     async fn row(&self, id: &str) -> Result<Registered> {
@@ -245,43 +285,106 @@ impl PostgresBackend {
         Ok(())
     }
 
+    /// The namespace's schema handle. A handle is trusted for [`token::TRUST`] after the
+    /// registry was read; then the registry is read again, and a handle whose schema is no longer
+    /// the namespace's (deleted, maybe created again, by another process) is closed and replaced.
     async fn pg_namespace(&self, id: &str) -> Result<Arc<PgNamespace>> {
         self.check_open()?;
-        if let Some(ns) = self
+        if let Some(c) = self
             .namespaces
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
+            && c.checked.elapsed() < token::TRUST
         {
-            return Ok(ns.clone());
+            return Ok(c.ns.clone());
         }
-        let row = self.row(id).await?;
+        // Taken before the read: the handle is trusted from what the registry said then.
+        let asked = Instant::now();
+        let row = self.row(id).await;
         let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
-        let ns = map.entry(id.into()).or_insert_with(|| {
-            Arc::new(PgNamespace::new(
-                self.pool.clone(),
-                self.conns.clone(),
-                &row.schema,
-                &self.origin,
-            ))
-        });
-        Ok(ns.clone())
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                if matches!(e, Error::NamespaceNotFound(_))
+                    && let Some(old) = map.remove(id)
+                {
+                    old.ns.close();
+                }
+                return Err(e);
+            }
+        };
+        if let Some(c) = map.get_mut(id) {
+            if c.ns.schema() == row.schema {
+                c.checked = c.checked.max(asked);
+                return Ok(c.ns.clone());
+            }
+            c.ns.close();
+        }
+        let ns = Arc::new(PgNamespace::new(
+            self.pool.clone(),
+            self.conns.clone(),
+            id,
+            &row.schema,
+            &self.origin,
+        ));
+        map.insert(
+            id.into(),
+            Cached {
+                ns: ns.clone(),
+                checked: asked,
+            },
+        );
+        Ok(ns)
     }
 }
 
-/// Takes `schema=<name>` out of the URL's query: the default namespace's schema.
-fn split_schema_param(url: &str) -> Result<(String, String)> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.into(), DEFAULT_SCHEMA.into()));
+/// What the URL's query says beyond the connection: the default namespace's schema, the pool size
+/// and the connection wait. These parameters are taken out; the rest goes to the driver.
+struct UrlParams {
+    url: String,
+    schema: String,
+    pool_size: Option<u32>,
+    acquire_timeout: Option<Duration>,
+}
+
+fn split_params(url: &str) -> Result<UrlParams> {
+    let mut params = UrlParams {
+        url: url.into(),
+        schema: DEFAULT_SCHEMA.into(),
+        pool_size: None,
+        acquire_timeout: None,
     };
-    let mut schema = DEFAULT_SCHEMA.to_string();
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok(params);
+    };
     let mut kept = Vec::new();
     for pair in query.split('&') {
-        match pair.strip_prefix("schema=") {
-            Some(s) => schema = s.into(),
-            None => kept.push(pair),
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "schema" => params.schema = value.into(),
+            "pool_size" => match value.parse::<u32>() {
+                Ok(n @ 1..=10_000) => params.pool_size = Some(n),
+                _ => {
+                    return Err(Error::invalid(
+                        "pool_size must be an integer from 1 to 10000",
+                    ));
+                }
+            },
+            "acquire_timeout" => match value.parse::<f64>() {
+                Ok(s) if s > 0.0 && s <= 3600.0 => {
+                    params.acquire_timeout = Some(Duration::from_secs_f64(s));
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        "acquire_timeout must be a number of seconds above 0 and at most 3600",
+                    ));
+                }
+            },
+            _ => kept.push(pair),
         }
     }
+    let schema = &params.schema;
     if schema.is_empty()
         || schema.len() > 63
         || !schema
@@ -292,18 +395,22 @@ fn split_schema_param(url: &str) -> Result<(String, String)> {
             "invalid schema '{schema}': use letters, digits and '_' (at most 63)"
         )));
     }
-    let url = if kept.is_empty() {
+    params.url = if kept.is_empty() {
         base.to_string()
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    Ok((url, schema))
+    Ok(params)
 }
 
 #[async_trait]
 impl Backend for PostgresBackend {
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     async fn namespace(&self, id: &str) -> Result<Arc<dyn NamespaceBackend>> {
@@ -319,8 +426,12 @@ impl Backend for PostgresBackend {
     ) -> Result<()> {
         self.check_open()?;
         check_namespace_id(id)?;
-        let schema = schema_for(id);
         let mut tx = self.registry_tx().await?;
+        let number: i64 = sqlx::query_scalar("SELECT nextval('messagedb.namespace_schemas')")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        let schema = schema_for(id, number);
         let inserted = sqlx::query(
             "INSERT INTO messagedb.namespaces (id, schema_name, description, created_at, token_sha256, metadata, schema_version)
              VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (id) DO NOTHING",
@@ -371,12 +482,15 @@ impl Backend for PostgresBackend {
         .execute(&mut *tx)
         .await
         .map_err(map_error)?;
+        // Delivered at commit: other processes close their handles on the schema at once (and
+        // stop trusting them after token::TRUST in any case).
+        sqlx::query("SELECT pg_notify('messagedb', $1)")
+            .bind(format!("{DELETED}{}", ns.schema()))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
         tx.commit().await.map_err(map_error)?;
-        self.namespaces
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        ns.close();
+        self.forget_schema(ns.schema());
         Ok(count)
     }
 
@@ -453,8 +567,8 @@ impl Backend for PostgresBackend {
             task.abort();
         }
         let map = std::mem::take(&mut *self.namespaces.write().unwrap_or_else(|p| p.into_inner()));
-        for ns in map.values() {
-            ns.close();
+        for c in map.values() {
+            c.ns.close();
         }
         self.conns.close();
         self.pool.close().await;

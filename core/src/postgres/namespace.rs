@@ -27,12 +27,14 @@ macro_rules! with_reader {
         if out.is_ok() {
             reader.release();
         }
-        out
+        out.map_err(|e| $self.named(e))
     }};
 }
 
 /// One namespace schema.
 pub(crate) struct PgNamespace {
+    /// The namespace id.
+    id: String,
     pool: PgPool,
     conns: Arc<PgConnections>,
     schema: String,
@@ -44,9 +46,16 @@ pub(crate) struct PgNamespace {
 }
 
 impl PgNamespace {
-    pub(crate) fn new(pool: PgPool, conns: Arc<PgConnections>, schema: &str, origin: &str) -> Self {
+    pub(crate) fn new(
+        pool: PgPool,
+        conns: Arc<PgConnections>,
+        id: &str,
+        schema: &str,
+        origin: &str,
+    ) -> Self {
         let log = Arc::new(CommitLog::default());
         PgNamespace {
+            id: id.into(),
             writer: Arc::new(PgWriter::new(
                 conns.clone(),
                 schema,
@@ -64,6 +73,16 @@ impl PgNamespace {
 
     pub(crate) fn schema(&self) -> &str {
         &self.schema
+    }
+
+    /// Names this namespace in the error of a schema that is gone (see `map_error`).
+    fn named(&self, e: Error) -> Error {
+        match e {
+            Error::NamespaceNotFound(id) if id.is_empty() => {
+                Error::NamespaceNotFound(self.id.clone())
+            }
+            other => other,
+        }
     }
 
     pub(crate) async fn message_count(&self) -> Result<i64> {
@@ -161,12 +180,9 @@ impl NamespaceBackend for PgNamespace {
         opts: WriteOpts,
     ) -> Result<BatchResult> {
         self.writer
-            .submit(PgWrite {
-                stream_name: stream_name.into(),
-                messages,
-                expected_version: opts.expected_version,
-            })
+            .submit(PgWrite::new(stream_name, messages, opts.expected_version))
             .await
+            .map_err(|e| self.named(e))
     }
 
     async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {

@@ -6,19 +6,19 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use crate::migrations::{Migration, POSTGRES_METADATA, POSTGRES_NAMESPACE};
 use crate::{Error, Result, names};
 
-/// PostgreSQL's longest identifier, in bytes.
-const MAX_IDENTIFIER: usize = 63;
+/// How much of a namespace id a schema name shows (with `ns_`, `#` and a 19-digit number it fits
+/// PostgreSQL's 63-byte identifiers).
+const SCHEMA_ID_PREFIX: usize = 40;
 /// Advisory lock key serializing registry changes and migrations across processes.
 pub(crate) const REGISTRY_LOCK: i64 = 0x6d65_7373_6167_6564; // "messaged"
 
-/// The schema of namespace `id` (other than the default one): `ns_<id>`, shortened with a hash
-/// when it would not fit in an identifier.
-pub(crate) fn schema_for(id: &str) -> String {
-    let name = format!("ns_{id}");
-    if name.len() <= MAX_IDENTIFIER {
-        return name;
-    }
-    format!("ns_{}_{:016x}", &id[..40], names::hash_64(id))
+/// The schema of namespace `id` (other than the default one), `number` from the registry's
+/// sequence: `ns_<id, at most 40 characters>#<number>`. Unique by construction: `#` is in no id,
+/// and each number is taken once.
+pub(crate) fn schema_for(id: &str, number: i64) -> String {
+    // Namespace ids are ASCII (check_namespace_id), so any byte index is a char boundary.
+    let shown = &id[..id.len().min(SCHEMA_ID_PREFIX)];
+    format!("ns_{shown}#{number}")
 }
 
 /// A double-quoted identifier (namespace ids are validated, but quote anyway).
@@ -105,12 +105,22 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, m: &Migration) -> Result<()> 
     Ok(())
 }
 
-/// The one place PostgreSQL errors become messagedb errors.
+/// The one place PostgreSQL errors become messagedb errors. A namespace schema that is gone (it
+/// was deleted, maybe by another process) is `NAMESPACE_NOT_FOUND` with an empty id, which the
+/// namespace fills in.
 pub(crate) fn map_error(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::PoolClosed => return Error::Closed,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
+            // invalid_schema_name, undefined_table, undefined_function
+            if matches!(code.as_ref(), "3F000" | "42P01" | "42883") {
+                return Error::NamespaceNotFound(String::new());
+            }
+            // sequence_generator_limit_exceeded: global positions past MAX_GLOBAL_POSITION.
+            if code == "2200H" {
+                return crate::rules::positions_exhausted();
+            }
             if code == "23505" {
                 match db.constraint() {
                     Some("messages_id") => return Error::DuplicateMessageId(String::new()),

@@ -45,9 +45,61 @@ const STALL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// One queued write.
 pub(crate) struct PgWrite {
-    pub(crate) stream_name: String,
-    pub(crate) messages: Vec<NewMessage>,
-    pub(crate) expected_version: Option<i64>,
+    stream_name: String,
+    messages: Vec<NewMessage>,
+    expected_version: Option<i64>,
+    /// Each message's id, given or generated once here: a write run again after a failed call
+    /// carries the same ids, so it can never land twice.
+    ids: Vec<Uuid>,
+    /// Whether the caller gave ids (the function then checks them before inserting).
+    ids_given: bool,
+}
+
+impl PgWrite {
+    pub(crate) fn new(
+        stream_name: &str,
+        messages: Vec<NewMessage>,
+        expected_version: Option<i64>,
+    ) -> Self {
+        let ids_given = messages.iter().any(|m| m.id.is_some());
+        let ids = messages
+            .iter()
+            .map(|m| m.id.unwrap_or_else(Uuid::now_v7))
+            .collect();
+        PgWrite {
+            stream_name: stream_name.into(),
+            messages,
+            expected_version,
+            ids,
+            ids_given,
+        }
+    }
+}
+
+/// A failed call of `messagedb_write`.
+struct CallError {
+    error: Error,
+    /// PostgreSQL answered the statement with an error, so its transaction rolled back and nothing
+    /// of the call was written. Otherwise (the connection failed, an answer did not decode) the
+    /// call may have committed.
+    rolled_back: bool,
+}
+
+impl CallError {
+    fn from_sqlx(e: sqlx::Error) -> Self {
+        CallError {
+            rolled_back: matches!(e, sqlx::Error::Database(_)),
+            error: map_error(e),
+        }
+    }
+
+    /// An error found after PostgreSQL answered: the call committed.
+    fn after_commit(error: Error) -> Self {
+        CallError {
+            error,
+            rolled_back: false,
+        }
+    }
 }
 
 struct Pending {
@@ -355,18 +407,27 @@ impl PgWriter {
         let mut outcomes = match self.call(&writes, locks, keep).await {
             Ok(outcomes) => outcomes,
             // A write that collided with another transaction (an id given twice at once) fails
-            // the call: run each write alone so that only it fails.
-            Err(_) if writes.len() > 1 => {
+            // the call, which rolled back: run each write alone so that only it fails. A call that
+            // may have committed is never run again.
+            Err(e) if writes.len() > 1 && e.rolled_back => {
                 let mut each = Vec::with_capacity(writes.len());
                 for w in &writes {
                     each.push(match self.call(&[w], &[w.lock], keep).await {
                         Ok(mut o) => o.remove(0),
-                        Err(e) => (Err(e), None),
+                        Err(e) => (Err(e.error), None),
                     });
                 }
                 each
             }
-            Err(e) => vec![(Err(e), None)],
+            Err(e) if writes.len() == 1 => vec![(Err(e.error), None)],
+            Err(e) => {
+                // The call may have committed: subscribers look in storage.
+                self.log.publish(None, None);
+                writes
+                    .iter()
+                    .map(|_| (Err(clone_error(&e.error)), None))
+                    .collect()
+            }
         };
         let mut landed = 0;
         let mut range: Option<(i64, i64)> = None;
@@ -437,7 +498,7 @@ impl PgWriter {
         writes: &[&Pending],
         locks: &[i64],
         keep: bool,
-    ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>> {
+    ) -> Result<Vec<(Result<BatchResult>, Option<Vec<Message>>)>, CallError> {
         let writes: Vec<&PgWrite> = writes.iter().map(|p| &p.write).collect();
         let n: usize = writes.iter().map(|w| w.messages.len()).sum();
         let streams: Vec<&str> = writes.iter().map(|w| w.stream_name.as_str()).collect();
@@ -449,15 +510,18 @@ impl PgWriter {
         let mut ids = Vec::with_capacity(n);
         let mut check_ids = false;
         for w in &writes {
+            check_ids |= w.ids_given;
+            ids.extend_from_slice(&w.ids);
             for m in &w.messages {
                 types.push(m.message_type.as_str());
                 data.push(m.data.as_str());
                 metadata.push(m.metadata.as_ref().map(|j| j.as_str()));
-                check_ids |= m.id.is_some();
-                ids.push(m.id.unwrap_or_else(Uuid::now_v7));
             }
         }
-        let mut lent = self.conns.acquire().await?;
+        let mut lent = self.conns.acquire().await.map_err(|error| CallError {
+            error,
+            rolled_back: true, // nothing was sent
+        })?;
         let rows = sqlx::query(self.sql.clone())
             .bind(self.lock)
             .bind(locks)
@@ -471,22 +535,19 @@ impl PgWriter {
             .bind(check_ids)
             .fetch_all(lent.conn())
             .await
-            .map_err(map_error)?;
+            .map_err(CallError::from_sqlx)?;
         lent.release();
         let mut outcomes = Vec::with_capacity(writes.len());
-        let mut offset = 0;
         for (row, w) in rows.iter().zip(&writes) {
-            let count = w.messages.len();
-            let my_ids = &ids[offset..offset + count];
-            offset += count;
-            outcomes.push(outcome(row, w, my_ids, keep).map_err(map_error)?);
+            let o = outcome(row, w, keep).map_err(|e| CallError::after_commit(map_error(e)))?;
+            outcomes.push(o);
         }
         if outcomes.len() != writes.len() {
-            return Err(Error::Backend {
+            return Err(CallError::after_commit(Error::Backend {
                 message: "messagedb_write answered fewer writes than it was given".into(),
                 retryable: false,
                 source: None,
-            });
+            }));
         }
         Ok(outcomes)
     }
@@ -496,7 +557,6 @@ impl PgWriter {
 fn outcome(
     row: &sqlx::postgres::PgRow,
     w: &PgWrite,
-    ids: &[Uuid],
     keep: bool,
 ) -> sqlx::Result<(Result<BatchResult>, Option<Vec<Message>>)> {
     let error: Option<String> = row.try_get(4)?;
@@ -533,7 +593,7 @@ fn outcome(
     let messages = (keep && contiguous).then(|| {
         w.messages
             .iter()
-            .zip(ids)
+            .zip(&w.ids)
             .enumerate()
             .map(|(i, (m, id))| Message {
                 id: *id,
@@ -556,4 +616,23 @@ fn outcome(
         }),
         messages,
     ))
+}
+
+/// The same error for every writer of a failed call (the driver's source stays with none of them).
+fn clone_error(e: &Error) -> Error {
+    match e {
+        Error::Closed => Error::Closed,
+        Error::Backend {
+            message, retryable, ..
+        } => Error::Backend {
+            message: message.clone(),
+            retryable: *retryable,
+            source: None,
+        },
+        other => Error::Backend {
+            message: other.to_string(),
+            retryable: false,
+            source: None,
+        },
+    }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ use crate::backend::{Backend, NamespaceBackend};
 use crate::migrations::SQLITE_METADATA;
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
 use crate::store::{DEFAULT_NAMESPACE, Durability, SqliteLocation, now, stored_object};
-use crate::{Error, Result};
+use crate::{Error, Result, token};
 
 /// The metadata file's name inside a store directory.
 const METADATA_FILE: &str = "metadata.sqlite3";
@@ -33,8 +34,18 @@ pub(crate) struct SqliteBackend {
     dir: Option<PathBuf>,
     durability: Durability,
     meta: Mutex<Connection>,
-    namespaces: RwLock<HashMap<String, Arc<SqliteNamespace>>>,
+    namespaces: RwLock<HashMap<String, Cached>>,
     closed: AtomicBool,
+}
+
+/// A namespace database in use, the registry's creation time of the namespace it belongs to, and
+/// when the registry last said so. In a directory other processes may share, a handle is trusted
+/// for [`token::TRUST`], then the registry is read again: a namespace deleted (and maybe created
+/// again) by another process gets a new handle, and the old one is closed.
+struct Cached {
+    ns: Arc<SqliteNamespace>,
+    created_at: i64,
+    checked: Instant,
 }
 
 struct NamespaceRow {
@@ -73,8 +84,9 @@ impl SqliteBackend {
             namespaces: RwLock::new(HashMap::new()),
             closed: AtomicBool::new(false),
         };
+        let asked = Instant::now();
         for row in backend.rows()? {
-            backend.open_namespace(&row.id, None)?;
+            backend.open_namespace(&row.id, row.created_at, asked, None)?;
         }
         Ok(backend)
     }
@@ -133,18 +145,36 @@ impl SqliteBackend {
             .map(|d| d.join(NAMESPACE_DIR).join(format!("{id}.sqlite3")))
     }
 
-    /// Opens a namespace database and keeps it; `upto` limits its migrations (upgrade tests).
-    fn open_namespace(&self, id: &str, upto: Option<i64>) -> Result<Arc<SqliteNamespace>> {
+    /// Opens the database of the namespace created at `created_at` (registry time) and keeps it,
+    /// closing a handle on an earlier namespace of the same id; `upto` limits its migrations
+    /// (upgrade tests).
+    fn open_namespace(
+        &self,
+        id: &str,
+        created_at: i64,
+        checked: Instant,
+        upto: Option<i64>,
+    ) -> Result<Arc<SqliteNamespace>> {
         let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(ns) = map.get(id) {
-            return Ok(ns.clone());
+        if let Some(c) = map.get_mut(id) {
+            if c.created_at == created_at {
+                c.checked = c.checked.max(checked);
+                return Ok(c.ns.clone());
+            }
+            c.ns.close();
+            map.remove(id);
         }
         let ns = Arc::new(SqliteNamespace::open(
             self.path_of(id),
             self.durability,
             upto,
         )?);
-        map.insert(id.into(), ns.clone());
+        let cached = Cached {
+            ns: ns.clone(),
+            created_at,
+            checked,
+        };
+        map.insert(id.into(), cached);
         Ok(ns)
     }
 
@@ -153,25 +183,52 @@ impl SqliteBackend {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
-            .cloned()
+            .map(|c| c.ns.clone())
     }
 
     fn sqlite_namespace(&self, id: &str) -> Result<Arc<SqliteNamespace>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        if let Some(ns) = self.cached(id) {
-            return Ok(ns);
+        if let Some(c) = self
+            .namespaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            && (self.dir.is_none() || c.checked.elapsed() < token::TRUST)
+        {
+            return Ok(c.ns.clone());
         }
-        // Another process sharing the directory may have created it.
-        self.row(id)?;
-        self.open_namespace(id, None)
+        // Another process sharing the directory may have created, deleted or re-created it.
+        let asked = Instant::now();
+        match self.row(id) {
+            Ok(row) => self.open_namespace(id, row.created_at, asked, None),
+            Err(e) => {
+                if matches!(e, Error::NamespaceNotFound(_))
+                    && let Some(old) = self
+                        .namespaces
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(id)
+                {
+                    old.ns.close();
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Creates a namespace whose database stops at migration `version` (upgrade tests).
     fn create_at_version(&self, id: &str, version: i64) -> Result<()> {
-        self.register(id, "", None, now())?;
-        self.open_namespace(id, Some(version)).map(|_| ())
+        let created_at = now();
+        self.register(id, "", None, created_at)?;
+        self.open_namespace(
+            id,
+            created_at.timestamp_micros(),
+            Instant::now(),
+            Some(version),
+        )
+        .map(|_| ())
     }
 
     fn register(
@@ -216,6 +273,10 @@ impl Backend for SqliteBackend {
         "sqlite"
     }
 
+    fn shared(&self) -> bool {
+        self.dir.is_some()
+    }
+
     async fn namespace(&self, id: &str) -> Result<Arc<dyn NamespaceBackend>> {
         Ok(self.sqlite_namespace(id)?)
     }
@@ -237,7 +298,8 @@ impl Backend for SqliteBackend {
             remove_database_files(&path);
         }
         self.register(id, token_sha256, Some(opts), created_at)?;
-        if let Err(e) = self.open_namespace(id, None) {
+        let micros = created_at.timestamp_micros();
+        if let Err(e) = self.open_namespace(id, micros, Instant::now(), None) {
             let _ = self
                 .meta()?
                 .execute("DELETE FROM namespaces WHERE id = ?1", [id]);
@@ -324,8 +386,8 @@ impl Backend for SqliteBackend {
     async fn close(&self) {
         self.closed.store(true, Ordering::Release);
         let map = std::mem::take(&mut *self.namespaces.write().unwrap_or_else(|p| p.into_inner()));
-        for ns in map.values() {
-            ns.close();
+        for c in map.values() {
+            c.ns.close();
         }
     }
 }

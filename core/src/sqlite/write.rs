@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::conn::map_error;
 use crate::model::{BatchResult, ImportResult, Message, NewMessage};
+use crate::rules::{MAX_GLOBAL_POSITION, positions_exhausted};
 use crate::subscribe::CommitLog;
 use crate::{Error, Result, names, store};
 
@@ -330,6 +331,17 @@ fn write(
             return Err(e);
         }
         let gp = conn.last_insert_rowid();
+        // Past the largest global position SQLite would hand out smaller rowids: positions must
+        // never wrap, so the write fails whole instead.
+        if gp > MAX_GLOBAL_POSITION {
+            let undo = if several {
+                "ROLLBACK TO batch; RELEASE batch".to_string()
+            } else {
+                format!("DELETE FROM messages WHERE global_position = {gp}")
+            };
+            conn.execute_batch(&undo).map_err(map_error)?;
+            return Err(positions_exhausted());
+        }
         if i == 0 {
             first_gp = gp;
         }

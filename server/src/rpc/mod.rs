@@ -9,19 +9,19 @@ mod stream;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::{AppState, TokenQuery};
+use crate::state::{AppState, QueryOf, TokenQuery};
 
 /// Handles one RPC request: authenticate, parse the envelope, dispatch, encode.
 pub async fn handle(
     State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
+    QueryOf(query): QueryOf<TokenQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -84,7 +84,9 @@ async fn call(
             Err(ApiError::invalid("Method name must be a string")),
         );
     };
-    let result = dispatch(state, caller, &method, args).await;
+    let result = dispatch(state, caller, &method, args)
+        .await
+        .map_err(|e| caller.checked(e));
     (method, result)
 }
 
