@@ -6,6 +6,7 @@ mod import;
 mod namespaces;
 mod pg;
 mod reads;
+mod rules;
 mod stress;
 mod subscriptions;
 mod writes;
@@ -108,6 +109,10 @@ macro_rules! backend_suite {
             subscriptions::another_stores_commit_is_never_skipped,
             subscriptions::another_stores_commit_wakes_subscribers,
             errors::error_codes_and_messages,
+            rules::bad_input_is_refused_alike_on_every_backend,
+            rules::imported_positions_leave_room_to_write,
+            rules::long_namespace_ids_never_collide,
+            rules::a_namespace_created_again_elsewhere_is_never_reached_through_the_old,
             stress::racing_writers_have_one_winner_per_race,
             stress::whole_namespace_subscription_during_concurrent_writes,
             stress::reopened_store_has_every_acknowledged_write,
