@@ -445,7 +445,12 @@ async fn opens_an_existing_message_db_schema_as_default() {
                 .bind(s.to_string())
         };
         let adopted = functions(schema).fetch_one(&mut c).await.unwrap();
-        let fresh = functions("ns_fresh").fetch_one(&mut c).await.unwrap();
+        let fresh_schema: String =
+            sqlx::query_scalar("SELECT schema_name FROM messagedb.namespaces WHERE id = 'fresh'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        let fresh = functions(&fresh_schema).fetch_one(&mut c).await.unwrap();
         assert_eq!(adopted, fresh);
         assert!(fresh.contains("write_message") && fresh.contains("messagedb_write"));
     }
@@ -782,4 +787,56 @@ async fn whole_namespace_readers_keep_up_with_parallel_writers_of_several_proces
         .await
         .expect("the poller reads every message")
         .unwrap();
+}
+
+/// A call of several writes that committed but whose answer could not be read (here: a row that
+/// does not decode) is never run again: each message lands once, and each writer hears of the
+/// failure. (Running the writes again alone, as for a call that rolled back, wrote them twice.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_committed_call_whose_answer_is_lost_is_not_written_again() {
+    let url = pg::fresh_database().await;
+    Store::open(&url).await.unwrap().close().await;
+    let mut c = sql(&url).await;
+    c.execute(
+        "ALTER FUNCTION message_store.messagedb_write(bigint, bigint[], text[], bigint[], integer[], text[], text[], text[], uuid[], boolean)
+             RENAME TO messagedb_write_real;
+         CREATE FUNCTION message_store.messagedb_write(a bigint, b bigint[], c text[], d bigint[], e integer[], f text[], g text[], h text[], i uuid[], j boolean)
+         RETURNS TABLE (write_index integer, first_position bigint, first_global_position bigint, last_global_position bigint,
+                        error text, actual_version bigint, duplicate_id uuid, message_time timestamp)
+         AS $$ SELECT r.write_index, r.first_position, r.first_global_position, r.last_global_position,
+                      r.error, r.actual_version, r.duplicate_id, NULL::timestamp
+               FROM message_store.messagedb_write_real(a, b, c, d, e, f, g, h, i, j) r $$ LANGUAGE sql;",
+    )
+    .await
+    .unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let ns = store.namespace("default");
+    let writers: Vec<_> = (0..16)
+        .map(|i| {
+            let ns = ns.clone();
+            tokio::spawn(async move {
+                ns.write(&format!("lost{i}-1"), msg("Once", json!({})), WriteOpts::default())
+                    .await
+            })
+        })
+        .collect();
+    for w in writers {
+        let outcome = tokio::time::timeout(Duration::from_secs(30), w)
+            .await
+            .expect("every writer is answered within 30 s")
+            .unwrap();
+        assert_eq!(outcome.unwrap_err().code(), "BACKEND_ERROR");
+    }
+    let per_stream: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT stream_name, count(*) FROM message_store.messages GROUP BY stream_name ORDER BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(per_stream.len(), 16, "every write committed once: {per_stream:?}");
+    assert!(
+        per_stream.iter().all(|(_, n)| *n == 1),
+        "no message was written twice: {per_stream:?}"
+    );
+    store.close().await;
 }
