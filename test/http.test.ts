@@ -66,6 +66,26 @@ describe("plain endpoints", () => {
     });
   }
 
+  for (const [method, path] of [
+    ["POST", "/subscribe"],
+    ["GET", "/import"],
+    ["POST", "/health"],
+    ["DELETE", "/version"],
+    ["PUT", "/metrics"],
+  ]) {
+    test(`${method} ${path} → 405 with the JSON error body`, async () => {
+      const r = await httpRequest(`${server.url}${path}`, { method, body: method === "GET" ? undefined : "x" });
+      expectError(r, 405, "INVALID_REQUEST", `Method ${method} not allowed`);
+    });
+  }
+
+  test("a query string that does not read (token given twice) → 400 JSON INVALID_REQUEST", async () => {
+    for (const path of ["/rpc", "/import"]) {
+      const r = await httpRequest(`${server.url}${path}?token=a&token=b`, { method: "POST", body: '["sys.version"]' });
+      expectError(r, 400, "INVALID_REQUEST", /^Invalid query string: /);
+    }
+  });
+
   test("localhost reaches the server on whichever address it resolves to (dual-stack bind)", async () => {
     const r = await httpRequest(`http://localhost:${server.port}/health`);
     expect(r.status).toBe(200);

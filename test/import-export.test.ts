@@ -187,6 +187,47 @@ describe("POST /import", () => {
     }
   });
 
+  test("global positions past 2^52 are INVALID_RECORD; writes after the largest continue upwards", async () => {
+    const { token } = await newNamespace(server, "imp");
+    for (const gpos of ["4503599627370497", "9223372036854775806"]) {
+      const line = JSON.stringify(rec("g-1", 0, 1)).replace('"gpos":1', `"gpos":${gpos}`);
+      const r = await importBody(token, line + "\n");
+      expect(errorOf(r.events)).toMatchObject({ error: "INVALID_RECORD", line: 1 });
+    }
+    const r = await importBody(token, ndjson([rec("g-1", 0, 2 ** 52)]));
+    expect(done(r.events)).toMatchObject({ imported: 1 });
+    const w = await call(server.url, token, "stream.write", "g-2", { type: "After", data: {} });
+    expect(w).toEqual({ position: 0, globalPosition: 2 ** 52 + 1 });
+  });
+
+  test("a record over --max-body is INVALID_RECORD with its line; memory stays flat for a 64 MiB line", async () => {
+    const small = await startServer({ args: ["--max-body=65536"] });
+    try {
+      const { token } = await newNamespace(small, "imp");
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${small.proc.pid}/status`, "utf8"))![1]) * 1024;
+      const before = rss();
+      const chunk = new TextEncoder().encode("x".repeat(1 << 20));
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(JSON.stringify(rec("m-1", 0, 1)) + "\n{\"stream\":\""));
+        },
+        pull(c) {
+          if (sent++ < 64) c.enqueue(chunk);
+          else c.close();
+        },
+      });
+      const res = await fetch(`${small.url}/import`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, body });
+      const text = await res.text();
+      const events = text.split("\n").filter((l) => l.startsWith("data:")).map((l) => JSON.parse(l.slice(5)));
+      expect(errorOf(events)).toMatchObject({ error: "INVALID_RECORD", line: 2, message: "record exceeds 65536 bytes (the --max-body limit)" });
+      expect(rss() - before).toBeLessThan(16 * 1024 * 1024);
+      expect(await call(small.url, token, "category.get", "")).toEqual([]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   test("only the failing batch is lost: earlier batches of 1000 stay committed", async () => {
     const { token } = await newNamespace(server, "imp");
     const recs: unknown[] = Array.from({ length: 1500 }, (_, i) => rec("b-1", i, i + 1));

@@ -9,8 +9,8 @@ use tokio::sync::Mutex;
 /// Options of `serve()`.
 #[napi(object)]
 pub struct ServeOptions {
-    /// Port (0 = any free port).
-    pub port: Option<u32>,
+    /// Port (0 = any free port); outside 0–65535 is `INVALID_REQUEST`.
+    pub port: Option<i64>,
     /// In-memory store and relaxed authentication (default true).
     pub test_mode: Option<bool>,
     /// `postgres://…` or `sqlite://…`.
@@ -19,7 +19,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// SQLite directory (without `dbUrl`).
     pub data_dir: Option<String>,
-    /// Bind address (default every interface).
+    /// Bind address (default 127.0.0.1, loopback only; `"0.0.0.0"` or `"::"` for every
+    /// interface).
     pub host: Option<String>,
 }
 
@@ -43,13 +44,14 @@ pub async fn serve(options: Option<ServeOptions>) -> napi::Result<NativeServer> 
         data_dir: None,
         host: None,
     });
-    let defaults = ServeConfig::default();
+    let defaults = ServeConfig::in_process();
+    let port = messagedb::rules::check_port(o.port.unwrap_or(0)).map_err(crate::to_js_error)?;
     let config = ServeConfig {
-        port: o.port.unwrap_or(0) as u16,
-        test_mode: o.test_mode.unwrap_or(true),
+        port,
+        test_mode: o.test_mode.unwrap_or(defaults.test_mode),
         db_url: o.db_url,
         token: o.token,
-        host: o.host,
+        host: o.host.or(defaults.host.clone()),
         data_dir: o.data_dir.unwrap_or(defaults.data_dir.clone()),
         ..defaults
     };

@@ -294,7 +294,7 @@ export class MessageStore {
 
 /** A server started by {@link serve}. */
 export interface Server {
-  /** `http://localhost:<port>`. */
+  /** `http://127.0.0.1:<port>` (or the bound host). */
   url: string;
   /** The bound port. */
   port: number;
@@ -304,7 +304,12 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Starts the same server as `messagedb serve` in this process (test mode and port 0 by default). */
+/**
+ * Starts the same server as `messagedb serve` in this process: test mode, any free port and
+ * loopback only (127.0.0.1) by default — test mode's `default` token is public, so pass
+ * `host: "0.0.0.0"` (or `"::"`) only to listen on every interface on purpose. A port outside
+ * 0–65535 rejects with `InvalidRequestError`.
+ */
 export async function serve(
   options: { port?: number; testMode?: boolean; dbUrl?: string; token?: string; dataDir?: string; host?: string } = {},
 ): Promise<Server> {

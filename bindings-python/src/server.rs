@@ -60,7 +60,8 @@ impl Server {
 /// data_dir : str, optional
 ///     The SQLite directory without ``db_url`` and test mode (default ``./messagedb-data``).
 /// host : str, optional
-///     The address to bind (default: every interface).
+///     The address to bind (default ``127.0.0.1``, loopback only: test mode's ``default`` token
+///     is public; ``"0.0.0.0"`` or ``"::"`` listens on every interface).
 ///
 /// Returns
 /// -------
@@ -75,17 +76,18 @@ impl Server {
 #[pyo3(signature = (port=0, test_mode=true, db_url=None, token=None, data_dir=None, host=None))]
 pub(crate) fn serve(
     py: Python<'_>,
-    port: u16,
+    port: i64,
     test_mode: bool,
     db_url: Option<String>,
     token: Option<String>,
     data_dir: Option<String>,
     host: Option<String>,
 ) -> PyResult<Server> {
-    let defaults = ServeConfig::default();
+    let defaults = ServeConfig::in_process();
+    let port = messagedb::rules::check_port(port).map_err(errors::to_py_err)?;
     let config = ServeConfig {
         port,
-        host,
+        host: host.or(defaults.host.clone()),
         test_mode,
         token,
         db_url,

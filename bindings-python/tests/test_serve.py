@@ -15,7 +15,8 @@ from messagedb.errors import _from_code
 
 def test_serve_in_test_mode(tmp_path: Path) -> None:
     with messagedb.serve() as server:
-        assert server.url == f"http://localhost:{server.port}" and server.port > 0
+        # Loopback only by default: test mode's default token is public.
+        assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
         assert (server.token, server.backend) == (TEST_TOKEN, "sqlite")
         assert repr(server) == f"Server(url='{server.url}', backend='sqlite')"
         with urllib.request.urlopen(f"{server.url}/health", timeout=5) as response:
@@ -65,3 +66,18 @@ def test_a_server_that_cannot_start() -> None:
         messagedb.serve(token="not-a-token")
     assert caught.value.code == "SERVER_START_FAILED"
     assert str(caught.value).startswith("--token: ")
+
+
+@pytest.mark.parametrize("port", [70000, 65536, -1])
+def test_a_port_out_of_range_is_an_invalid_request(port: int) -> None:
+    with pytest.raises(messagedb.InvalidRequestError) as caught:
+        messagedb.serve(port=port)
+    assert caught.value.code == "INVALID_REQUEST"
+    assert str(caught.value) == "port must be between 0 and 65535"
+
+
+def test_listening_on_every_interface_is_an_explicit_choice() -> None:
+    with messagedb.serve(host="0.0.0.0") as server:
+        assert server.url == f"http://localhost:{server.port}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/health", timeout=5) as response:
+            assert response.status == 200

@@ -67,6 +67,14 @@ pub fn check_namespace_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A TCP port to listen on (0 = any free port).
+///
+/// # Errors
+/// `INVALID_REQUEST` "port must be between 0 and 65535" — never truncated.
+pub fn check_port(port: i64) -> Result<u16> {
+    u16::try_from(port).map_err(|_| Error::invalid("port must be between 0 and 65535"))
+}
+
 /// A stream name: non-empty, no U+0000, at most [`MAX_STREAM_NAME_BYTES`].
 ///
 /// # Errors

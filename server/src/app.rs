@@ -40,6 +40,23 @@ pub struct ServeConfig {
     pub store_options: StoreOptions,
 }
 
+impl ServeConfig {
+    /// The defaults of a server started from code (the npm and Python packages' `serve()`): any
+    /// free port, test mode, and loopback only — test mode's `default` token is public, so
+    /// listening on other interfaces is an explicit choice (`host`).
+    pub fn in_process() -> Self {
+        ServeConfig {
+            port: 0,
+            host: Some(LOOPBACK.into()),
+            test_mode: true,
+            ..ServeConfig::default()
+        }
+    }
+}
+
+/// The address `serve()` binds unless told otherwise.
+pub const LOOPBACK: &str = "127.0.0.1";
+
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {

@@ -88,6 +88,25 @@ describe("errors", () => {
     await expectRejects(store.listNamespaces(), ClosedError, "CLOSED", "The store is closed");
   });
 
+  test("serve() listens on loopback only unless told otherwise; a port out of range is an InvalidRequestError", async () => {
+    const server = await serve();
+    try {
+      expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    for (const port of [70000, 65536, -1]) {
+      await expectRejects(serve({ port }), InvalidRequestError, "INVALID_REQUEST", "port must be between 0 and 65535");
+    }
+    const everywhere = await serve({ host: "0.0.0.0" });
+    try {
+      expect(everywhere.url).toBe(`http://localhost:${everywhere.port}`);
+    } finally {
+      await everywhere.close();
+    }
+  });
+
   test("over HTTP a tenant token cannot administer namespaces: AuthError AUTH_UNAUTHORIZED", async () => {
     const server = await serve({ port: 0, testMode: true });
     try {

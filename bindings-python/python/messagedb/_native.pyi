@@ -848,7 +848,7 @@ def serve(
     Parameters
     ----------
     port : int
-        The port; 0 picks a free one.
+        The port; 0 picks a free one. Outside 0-65535 raises ``InvalidRequestError``.
     test_mode : bool
         In-memory SQLite (unless ``db_url`` is given) and relaxed authentication: a client without
         a token gets a namespace of its own.
@@ -861,7 +861,8 @@ def serve(
         The SQLite directory when there is no ``db_url`` and not in test mode (default
         ``./messagedb-data``).
     host : str, optional
-        The address to bind (default: every interface).
+        The address to bind (default ``127.0.0.1``, loopback only: test mode's ``default`` token
+        is public; ``"0.0.0.0"`` or ``"::"`` listens on every interface).
 
     Returns
     -------
@@ -870,6 +871,8 @@ def serve(
 
     Raises
     ------
+    InvalidRequestError
+        A port outside 0-65535.
     MessageDBError
         With code ``"SERVER_START_FAILED"``: a bad token, a store that cannot be opened, a port in
         use.
