@@ -35,7 +35,17 @@ fn encode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
             .call((), Some(&kwargs))?;
         Ok(encoder.getattr("encode")?.unbind())
     })?;
-    encode.bind(py).call1((value,))?.extract()
+    let text = encode.bind(py).call1((value,))?;
+    match text.extract() {
+        Ok(text) => Ok(text),
+        // Text that is not UTF-8 (a lone surrogate): its ASCII form escapes it, and the core
+        // refuses the escape with the message of every other surface.
+        Err(_) => py
+            .import("json")?
+            .getattr("dumps")?
+            .call1((value,))?
+            .extract(),
+    }
 }
 
 /// A JSON object from a Python mapping; the core says when it is not an object.

@@ -815,8 +815,12 @@ async fn a_committed_call_whose_answer_is_lost_is_not_written_again() {
         .map(|i| {
             let ns = ns.clone();
             tokio::spawn(async move {
-                ns.write(&format!("lost{i}-1"), msg("Once", json!({})), WriteOpts::default())
-                    .await
+                ns.write(
+                    &format!("lost{i}-1"),
+                    msg("Once", json!({})),
+                    WriteOpts::default(),
+                )
+                .await
             })
         })
         .collect();
@@ -833,10 +837,90 @@ async fn a_committed_call_whose_answer_is_lost_is_not_written_again() {
     .fetch_all(&mut c)
     .await
     .unwrap();
-    assert_eq!(per_stream.len(), 16, "every write committed once: {per_stream:?}");
+    assert_eq!(
+        per_stream.len(),
+        16,
+        "every write committed once: {per_stream:?}"
+    );
     assert!(
         per_stream.iter().all(|(_, n)| *n == 1),
         "no message was written twice: {per_stream:?}"
     );
     store.close().await;
+}
+
+/// Pool size and connection wait come from the URL: with one connection held by a write stalled on
+/// a lock, a read fails after the wait with a retryable BACKEND_ERROR instead of waiting forever,
+/// and works again once the connection is free. Bad values are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_that_gets_no_connection_in_time_fails_retryably() {
+    let url = pg::fresh_database().await;
+    let store = Store::open(&format!("{url}?pool_size=1&acquire_timeout=0.3"))
+        .await
+        .unwrap();
+    let ns = store.namespace("default");
+    ns.write("held-1", msg("First", json!({})), WriteOpts::default())
+        .await
+        .unwrap();
+    // Another session holds the category's lock: the next write waits for it on the one connection.
+    let mut blocker = sql(&url).await;
+    sqlx::query("SELECT pg_advisory_lock(message_store.hash_64('held'))")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let writer = {
+        let ns = ns.clone();
+        tokio::spawn(async move {
+            ns.write("held-1", msg("Second", json!({})), WriteOpts::default())
+                .await
+        })
+    };
+    // The write holds the only connection once the lock is waited on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        )
+        .fetch_one(&mut blocker)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never waited for the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = std::time::Instant::now();
+    let e = tokio::time::timeout(Duration::from_secs(10), ns.stream_version("held-1"))
+        .await
+        .expect("the read gives up within 10 s")
+        .unwrap_err();
+    assert_eq!(e.code(), "BACKEND_ERROR");
+    assert!(e.is_retryable(), "{e}");
+    assert!(e.to_string().contains("no connection within"), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    sqlx::query("SELECT pg_advisory_unlock_all()")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let written = tokio::time::timeout(Duration::from_secs(10), writer)
+        .await
+        .expect("the write completes once the lock is free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(written.position, 1);
+    assert_eq!(ns.stream_version("held-1").await.unwrap(), Some(1));
+    store.close().await;
+    for bad in [
+        "pool_size=0",
+        "pool_size=x",
+        "acquire_timeout=0",
+        "acquire_timeout=-1",
+    ] {
+        let e = Store::open(&format!("{url}?{bad}")).await.unwrap_err();
+        assert_eq!(e.code(), "INVALID_REQUEST", "{bad}");
+    }
 }

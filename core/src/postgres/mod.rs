@@ -102,7 +102,8 @@ impl PostgresBackend {
             wait,
         ));
         let pool = PgPoolOptions::new()
-            .max_connections(pool_size)
+            // One more for the listener, which keeps its connection.
+            .max_connections(pool_size + 1)
             // A ping before every query would double the round trips of a read.
             .test_before_acquire(false)
             .acquire_timeout(wait)
