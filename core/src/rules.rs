@@ -23,6 +23,9 @@ pub const MAX_GLOBAL_POSITION: i64 = (1 << 53) - 1;
 /// The largest position an import may bring in: 2^52, which leaves 2^52 global positions for the
 /// writes that follow.
 pub const MAX_IMPORTED_POSITION: i64 = 1 << 52;
+/// The deepest nesting of arrays and objects in message data (what JSON parsers such as
+/// serde_json read back by default).
+pub const MAX_JSON_DEPTH: usize = 128;
 /// The largest decimal exponent of a JSON number in message data (PostgreSQL's `numeric`).
 const MAX_NUMBER_WEIGHT: i64 = 131_071;
 /// The most digits after the decimal point of a JSON number in message data.
@@ -154,18 +157,32 @@ pub(crate) fn positions_exhausted() -> Error {
 }
 
 /// JSON text of message data or metadata (already parsed as JSON): no `\u0000` escape, no lone
-/// UTF-16 surrogate escape, and numbers within PostgreSQL's `numeric` range (at most
-/// 10^131071, at most 16383 digits after the decimal point).
+/// UTF-16 surrogate escape, numbers within PostgreSQL's `numeric` range (at most 10^131071, at
+/// most 16383 digits after the decimal point), and at most [`MAX_JSON_DEPTH`] levels of nesting.
 ///
 /// # Errors
 /// `INVALID_REQUEST` naming `what`.
 pub fn check_json(text: &str, what: &str) -> Result<()> {
     let b = text.as_bytes();
     let mut i = 0;
+    let mut depth = 0;
     while i < b.len() {
         match b[i] {
             b'"' => i = check_string(b, i + 1, what)?,
             b'-' | b'0'..=b'9' => i = check_number(b, i, what)?,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(Error::invalid(format!(
+                        "{what} is nested deeper than {MAX_JSON_DEPTH} levels"
+                    )));
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth -= 1;
+                i += 1;
+            }
             _ => i += 1,
         }
     }
@@ -322,5 +339,19 @@ mod tests {
                 "{bad}"
             );
         }
+        let nested = |levels: usize| {
+            format!(
+                "{{\"a\":{}{}}}",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        assert!(check_json(&nested(MAX_JSON_DEPTH), "message.data").is_ok());
+        assert_eq!(
+            check_json(&nested(MAX_JSON_DEPTH + 1), "message.data")
+                .unwrap_err()
+                .to_string(),
+            "message.data is nested deeper than 128 levels"
+        );
     }
 }

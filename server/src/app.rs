@@ -238,12 +238,21 @@ async fn rpc(
     let limit = state.max_body;
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => crate::rpc::handle(state, query, headers, bytes).await,
-        Err(_) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "INVALID_REQUEST",
-            format!("Request body exceeds {limit} bytes"),
-        )
-        .into_response(),
+        Err(e)
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
+        {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "INVALID_REQUEST",
+                format!("Request body exceeds {limit} bytes"),
+            )
+            .into_response()
+        }
+        // The client sent less than it announced, or the connection failed mid-body.
+        Err(e) => {
+            ApiError::invalid(format!("Could not read the request body: {e}")).into_response()
+        }
     }
 }
 

@@ -172,7 +172,10 @@ async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc
                 }
                 continue;
             }
-            (None, true) if !pending.is_empty() => std::mem::take(&mut pending),
+            (None, true) if !pending.is_empty() => {
+                searched = 0;
+                std::mem::take(&mut pending)
+            }
             (None, true) => break,
         };
         line_no += 1;
