@@ -5,6 +5,9 @@
 #
 # The cargo target directory lives outside the clone (reused between runs and clones) unless
 # CARGO_TARGET_DIR is set.
+#
+# No step can hang: each runs under a deadline (minutes, below) and fails past it, naming itself.
+# Within the suites, Bun has 30 s per test and pytest 120 s per test (pyproject.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,44 +16,51 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# deadline NAME MINUTES COMMAND…: the step fails, naming itself, past its limit (scripts/deadline.sh).
+source scripts/deadline.sh
+
 # Every suite's output goes through this log too, so the closing line can add up all of them.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }
-rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' \
+    || deadline "rustup: clippy and rustfmt" 10 rustup component add clippy rustfmt
 
 step "format"
-cargo fmt --all -- --check
+deadline "format" 5 cargo fmt --all -- --check
 
 step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+deadline "clippy" 30 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # PostgreSQL: the given server, or a throwaway cluster for this run (never skipped).
 if [ -z "${MESSAGEDB_TEST_PG_URL:-}" ]; then
     step "throwaway PostgreSQL"
-    eval "$(scripts/pg.sh start)"
-    trap 'scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"; rm -f "$log"' EXIT
+    pg_env=$(deadline "throwaway PostgreSQL" 10 scripts/pg.sh start)
+    eval "$pg_env"
+    trap 'timeout 2m scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"; rm -f "$log"' EXIT
 fi
 echo "PostgreSQL for the tests: $MESSAGEDB_TEST_PG_URL"
 
 step "rust tests (conformance suite on SQLite in memory, SQLite on disk and PostgreSQL)"
-cargo test --workspace --locked 2>&1 | tee -a "$log"
+deadline "rust tests" 40 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 step "JavaScript tooling (Bun, @napi-rs/cli, TypeScript from npm)"
-command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
-npm ci --no-audit --no-fund --loglevel=error
+command -v node >/dev/null \
+    || deadline "apt-get: Node.js" 15 sh -c 'apt-get update -qq && apt-get install -y -qq nodejs npm'
+deadline "npm ci" 10 npm ci --no-audit --no-fund --loglevel=error
 
 step "server black-box suite (Bun, real HTTP against the messagedb binary)"
-cargo build -p messagedb-server --locked
+deadline "build the server" 15 cargo build -p messagedb-server --locked
 export MESSAGEDB_BIN="$CARGO_TARGET_DIR/debug/messagedb"
-(cd test && ../node_modules/.bin/bun test --timeout 30000 ./*.test.ts) 2>&1 | tee -a "$log"
+(cd test && deadline "server black-box suite" 15 ../node_modules/.bin/bun test --timeout 30000 ./*.test.ts) 2>&1 \
+    | tee -a "$log"
 
 step "npm package: build, pack, install into a fresh project, test under Node and Bun"
-bash scripts/test-node.sh 2>&1 | tee -a "$log"
+deadline "npm package" 50 bash scripts/test-node.sh 2>&1 | tee -a "$log"
 
 step "Python package: build the wheel, install it into a fresh venv, mypy, pytest"
-bash scripts/test-python.sh 2>&1 | tee -a "$log"
+deadline "Python package" 60 bash scripts/test-python.sh 2>&1 | tee -a "$log"
 
 # One closing line for the whole run.
 # cargo: "test result: ok. N passed; M failed"; bun: " N pass" / " M fail"; node --test: "# pass N" / "# fail M";

@@ -40,9 +40,10 @@ def require_postgres() -> str:
     pytest.skip("MESSAGEDB_TEST_PG_URL is not set")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pg_database() -> Iterator[Callable[[], str]]:
-    """Makes fresh PostgreSQL databases (dropped at the end of the session)."""
+    """Makes fresh PostgreSQL databases, dropped when the test ends: dropped together at the end of
+    the session, they took minutes on a busy machine, counted against the last test's deadline."""
     created: List[str] = []
 
     def make() -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import _thread
+import contextlib
 import gc
+import signal
 import threading
 import time
 import weakref
-from typing import List
+from typing import Iterator, List
 
 import pytest
 
@@ -117,10 +119,41 @@ def test_the_with_block_closes(ns: Namespace) -> None:
         next(messages)
 
 
+@contextlib.contextmanager
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread for the duration, as in an interactive
+    session, whatever the process inherited: started with SIGINT ignored (a background job of a
+    non-interactive shell), Python installs no handler and ``_thread.interrupt_main()`` does
+    nothing. The previous handler comes back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler set outside Python, which cannot be put back
+            signal.signal(signal.SIGINT, previous)
+
+
 def test_a_blocked_iteration_can_be_interrupted(ns: Namespace) -> None:
-    with ns.subscribe(stream="account-1") as messages:
-        with pytest.raises(KeyboardInterrupt):
-            threading.Timer(0.2, _thread.interrupt_main).start()
-            next(messages)
+    # Ctrl-C while next() waits (GIL released): interrupt_main() only flags the signal, so the
+    # KeyboardInterrupt comes out of next() only because the binding checks for signals while it
+    # waits. Were it to stop checking, closing the subscription later ends the wait: the test then
+    # fails (the subscription is closed, the interrupt came late) instead of hanging.
+    with ns.subscribe(stream="account-1") as messages, sigint_raises_keyboard_interrupt():
+        interrupt = threading.Timer(0.2, _thread.interrupt_main)
+        give_up = threading.Timer(10, messages.close)
+        started = time.monotonic()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                interrupt.start()
+                give_up.start()
+                next(messages)
+        finally:
+            interrupt.cancel()
+            give_up.cancel()
+            interrupt.join()
+            give_up.join()
+        waited = time.monotonic() - started
+        assert not messages.closed, f"next() ignored the interrupt until it was closed ({waited:.1f} s)"
+        assert waited < 5, f"the interrupt ended next() only after {waited:.1f} s"
         ns.write("account-1", "After", {})
         assert next(messages).type == "After"
