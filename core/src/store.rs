@@ -215,7 +215,9 @@ impl Store {
             .is_some_and(|hash| token::verify_token(token, &hash)))
     }
 
-    /// Makes `token` the token of namespace `id` (e.g. the server's `--token` for `default`).
+    /// Makes `token` the token of namespace `id` (e.g. the server's `--token` for `default`). On
+    /// storage other processes may share, a change returns [`token::TRUST`] after it committed:
+    /// from then on no process accepts the old token.
     ///
     /// # Errors
     /// `INVALID_REQUEST` when the token does not name `id`; `NAMESPACE_NOT_FOUND`.
@@ -226,6 +228,9 @@ impl Store {
             return Err(Error::invalid(format!(
                 "Token is for namespace '{named}', not '{id}'"
             )));
+        }
+        if self.verify_token(id, token).await? {
+            return Ok(()); // already its token: nothing to revoke
         }
         self.backend
             .set_token_hash(id, &token::hash_token(token))

@@ -2,7 +2,8 @@
 //! Guarantee 5): a deleted namespace's token is refused by the other instance at once, also after
 //! the namespace is created again with a new token; a write on one instance reaches an SSE
 //! subscriber on the other within 100 ms; expected-version races across the two have exactly one
-//! winner; a namespace delete on one is seen by the other's administration calls.
+//! winner; a namespace delete on one is seen by the other's administration calls; a token change
+//! on one (a restart with another `--token`) is honoured by the other once the change returned.
 
 mod common;
 
@@ -381,6 +382,38 @@ async fn a_namespace_delete_on_one_instance_is_honoured_by_the_other() {
             "server 2 did not honour server 1's delete of F (the servers' output follows):\n{}",
             failures.join("\n"),
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_change_on_one_instance_is_honoured_by_the_other() {
+    let _serial = SERIAL.lock().await;
+    let storage = Storage::postgres().await;
+    bounded(TEST_LIMIT, "token change across instances", async {
+        let (mut s1, s2) = two_servers(&storage).await;
+        let old = admin_token();
+        let (status, list) = s2.client(&old).rpc(json!(["ns.list"])).await;
+        assert_eq!(status, 200, "server 2 knows the admin token: {list}");
+        // Server 1 comes back with another admin token: its start changes the token and is
+        // listening only once the change has returned.
+        s1.kill();
+        let new = format!("ns_{}_{}", common::base64url("default"), "cd".repeat(32));
+        let s3 = Server::start_with_token("s3", &storage, &new).await;
+        for server in [&s2, &s3] {
+            let (status, body) = server.client(&old).rpc(json!(["ns.list"])).await;
+            assert!(
+                is_unauthorized(status, &body),
+                "the old admin token on {}: want 403 AUTH_UNAUTHORIZED, got {status} {body}",
+                server.name
+            );
+            let (status, body) = server.client(&new).rpc(json!(["ns.list"])).await;
+            assert_eq!(
+                status, 200,
+                "the new admin token on {}: {body}",
+                server.name
+            );
+        }
     })
     .await;
 }

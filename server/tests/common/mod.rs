@@ -214,12 +214,17 @@ impl Server {
     /// Spawns `messagedb serve --port 0 --token <admin> <storage flags>` and waits (bounded) for
     /// its `listening on http://<addr>:<port>` line.
     pub async fn start(name: &str, storage: &Storage) -> Server {
+        Server::start_with_token(name, storage, &admin_token()).await
+    }
+
+    /// [`Server::start`] with another admin token (`--token`).
+    pub async fn start_with_token(name: &str, storage: &Storage, token: &str) -> Server {
         let mut args: Vec<String> = vec![
             "serve".into(),
             "--port".into(),
             "0".into(),
             "--token".into(),
-            admin_token(),
+            token.into(),
         ];
         args.extend(storage.args());
         let mut server = Server {
