@@ -157,7 +157,7 @@ export declare function serve(options?: ServeOptions | undefined | null): Promis
 
 /** Options of `serve()`. */
 export interface ServeOptions {
-  /** Port (0 = any free port). */
+  /** Port (0 = any free port); outside 0–65535 is `INVALID_REQUEST`. */
   port?: number
   /** In-memory store and relaxed authentication (default true). */
   testMode?: boolean
@@ -167,6 +167,9 @@ export interface ServeOptions {
   token?: string
   /** SQLite directory (without `dbUrl`). */
   dataDir?: string
-  /** Bind address (default every interface). */
+  /**
+   * Bind address (default 127.0.0.1, loopback only; `"0.0.0.0"` or `"::"` for every
+   * interface).
+   */
   host?: string
 }
