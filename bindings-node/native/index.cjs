@@ -841,6 +841,7 @@ module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeSubscription = nativeBinding.NativeSubscription
 module.exports.cardinalId = nativeBinding.cardinalId
 module.exports.category = nativeBinding.category
+module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.hash64 = nativeBinding.hash64
 module.exports.id = nativeBinding.id
 module.exports.isCategory = nativeBinding.isCategory

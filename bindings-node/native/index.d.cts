@@ -87,6 +87,22 @@ export interface CreateNamespaceOptions {
   metadataJson?: string
 }
 
+/** One code of the error table every surface shares (core's `ErrorCode`). */
+export interface ErrorCodeInfo {
+  /** The stable code, e.g. `INVALID_REQUEST`. */
+  code: string
+  /** The HTTP status the server answers it with. */
+  status: number
+  /**
+   * Whether an error of this code may succeed when tried again (`BACKEND_ERROR` only; each
+   * such error says whether it does).
+   */
+  retryable: boolean
+}
+
+/** Every error code of messagedb, in the order of the documented table. */
+export declare function errorCodes(): Array<ErrorCodeInfo>
+
 /** Message DB's `hash_64`: the first 8 bytes of MD5 as a signed 64-bit integer (a `bigint`). */
 export declare function hash64(value: string): bigint
 

@@ -90,3 +90,28 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> napi::Result<String> 
     serde_json::to_string(value)
         .map_err(|e| napi::Error::from_reason(format!("[BACKEND_ERROR] {e}")))
 }
+
+/// One code of the error table every surface shares (core's `ErrorCode`).
+#[napi_derive::napi(object)]
+pub struct ErrorCodeInfo {
+    /// The stable code, e.g. `INVALID_REQUEST`.
+    pub code: String,
+    /// The HTTP status the server answers it with.
+    pub status: u32,
+    /// Whether an error of this code may succeed when tried again (`BACKEND_ERROR` only; each
+    /// such error says whether it does).
+    pub retryable: bool,
+}
+
+/// Every error code of messagedb, in the order of the documented table.
+#[napi_derive::napi(js_name = "errorCodes")]
+pub fn error_codes() -> Vec<ErrorCodeInfo> {
+    messagedb::ErrorCode::ALL
+        .iter()
+        .map(|c| ErrorCodeInfo {
+            code: c.as_str().into(),
+            status: u32::from(c.http_status()),
+            retryable: c.may_retry(),
+        })
+        .collect()
+}

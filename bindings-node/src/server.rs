@@ -57,7 +57,7 @@ pub async fn serve(options: Option<ServeOptions>) -> napi::Result<NativeServer> 
     };
     let running = messagedb_server::start(config)
         .await
-        .map_err(|e| napi::Error::from_reason(format!("[INVALID_REQUEST] {e}")))?;
+        .map_err(|e| napi::Error::from_reason(format!("[{}] {e}", e.code())))?;
     Ok(NativeServer {
         url: running.url.clone(),
         port: u32::from(running.port),

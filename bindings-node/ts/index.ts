@@ -328,4 +328,17 @@ export const isCategory = (name: string): boolean => addon.isCategory(name);
 /** Message DB's `hash_64` of a string (a signed 64-bit integer). */
 export const hash64 = (value: string): bigint => addon.hash64(value);
 
+/** One code of the error table every surface shares. */
+export interface ErrorCodeInfo {
+  /** The stable code, e.g. `INVALID_REQUEST`. */
+  code: string;
+  /** The HTTP status the server answers it with. */
+  status: number;
+  /** Whether an error of this code may succeed when tried again (`BACKEND_ERROR` only; each such error says, `retryable`). */
+  retryable: boolean;
+}
+
+/** Every error code of messagedb, in the order of the documented table ({@link errorFor} gives each one's class). */
+export const errorCodes = (): ErrorCodeInfo[] => addon.errorCodes();
+
 export { toMessageDBError };

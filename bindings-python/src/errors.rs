@@ -62,6 +62,18 @@ pub(crate) fn opened_in_another_process() -> PyErr {
 }
 
 /// A server that could not start (a bad token, a store that cannot be opened, a port in use).
-pub(crate) fn server_failed(message: String) -> PyErr {
-    Python::attach(|py| coded(py, "SERVER_START_FAILED", &message, PyDict::new(py)))
+pub(crate) fn server_failed(e: &messagedb_server::StartError) -> PyErr {
+    let message = e.to_string();
+    Python::attach(|py| coded(py, e.code().as_str(), &message, PyDict::new(py)))
+}
+
+/// Every error code of messagedb, as ``(code, http_status, retryable)``: the table every surface
+/// shares (core's ``ErrorCode``). ``retryable`` says whether an error of that code may succeed when
+/// tried again (``BACKEND_ERROR`` only; each such error says whether it does).
+#[pyfunction]
+pub(crate) fn error_codes() -> Vec<(&'static str, u16, bool)> {
+    messagedb::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.http_status(), c.may_retry()))
+        .collect()
 }

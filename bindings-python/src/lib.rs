@@ -45,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<listings::CategorySummary>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(server::serve, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(names::category, m)?)?;
     m.add_function(wrap_pyfunction!(names::id, m)?)?;
     m.add_function(wrap_pyfunction!(names::cardinal_id, m)?)?;

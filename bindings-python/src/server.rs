@@ -94,7 +94,8 @@ pub(crate) fn serve(
         data_dir: data_dir.unwrap_or(defaults.data_dir),
         ..defaults
     };
-    let running = wait(py, messagedb_server::start(config)).map_err(errors::server_failed)?;
+    let running =
+        wait(py, messagedb_server::start(config)).map_err(|e| errors::server_failed(&e))?;
     Ok(Server {
         url: running.url.clone(),
         port: running.port,

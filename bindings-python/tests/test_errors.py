@@ -188,8 +188,8 @@ def test_auth_codes_map_to_auth_error() -> None:
 
 
 def test_unknown_codes_keep_their_code() -> None:
-    error = _from_code("POSITION_EXISTS", "position 3 exists")
-    assert type(error) is messagedb.MessageDBError and error.code == "POSITION_EXISTS"
+    error = _from_code("A_NEWER_SERVERS_CODE", "something new")
+    assert type(error) is messagedb.MessageDBError and error.code == "A_NEWER_SERVERS_CODE"
 
 
 def test_the_hierarchy() -> None:
@@ -197,6 +197,7 @@ def test_the_hierarchy() -> None:
         messagedb.InvalidRequestError,
         messagedb.VersionConflictError,
         messagedb.DuplicateMessageIdError,
+        messagedb.PositionExistsError,
         messagedb.NamespaceNotFoundError,
         messagedb.NamespaceExistsError,
         messagedb.AuthError,

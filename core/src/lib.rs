@@ -18,7 +18,7 @@ mod subscribe;
 pub mod token;
 
 pub use backend::{Backend, NamespaceBackend};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use model::{
     BatchResult, CategoryOpts, CategorySummary, ConsumerGroup, DEFAULT_BATCH_SIZE, GetStreamOpts,
     ImportResult, JsonObject, ListStreamsOpts, MAX_BATCH_SIZE, Message, NamespaceCreated,

@@ -26,11 +26,30 @@ pub fn generate_token(namespace: &str) -> String {
     )
 }
 
+/// Why a token does not parse; its text is the exact message of wire-protocol.md §5 (e.g.
+/// "invalid token format: missing 'ns_' prefix"). The server answers it as `AUTH_INVALID_TOKEN`,
+/// namespace creation as `INVALID_REQUEST` "Invalid token format: …".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(String);
+
+impl From<&str> for ParseError {
+    fn from(message: &str) -> Self {
+        ParseError(message.into())
+    }
+}
+
+impl From<String> for ParseError {
+    fn from(message: String) -> Self {
+        ParseError(message)
+    }
+}
+
 /// Parses a token and returns the namespace it names.
 ///
 /// # Errors
-/// The exact parse errors of wire-protocol.md §5, e.g. "invalid token format: missing 'ns_' prefix".
-pub fn parse_token(token: &str) -> Result<String, String> {
+/// A [`ParseError`] with the exact message of wire-protocol.md §5.
+pub fn parse_token(token: &str) -> Result<String, ParseError> {
     let rest = token
         .strip_prefix("ns_")
         .ok_or("invalid token format: missing 'ns_' prefix")?;
@@ -39,14 +58,16 @@ pub fn parse_token(token: &str) -> Result<String, String> {
         return Err(format!(
             "invalid token format: expected 2 parts after prefix, got {}",
             parts.len()
-        ));
+        )
+        .into());
     }
     let (ns_part, random) = (parts[0], parts[1]);
     if random.len() != 64 {
         return Err(format!(
             "invalid token format: random part must be 64 hex characters, got {}",
             random.len()
-        ));
+        )
+        .into());
     }
     if !random.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("invalid token format: random part is not valid hexadecimal".into());

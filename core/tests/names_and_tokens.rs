@@ -97,7 +97,7 @@ fn tokens_parse_with_the_exact_errors() {
     ];
     for (input, error) in cases {
         assert_eq!(
-            token::parse_token(&input),
+            token::parse_token(&input).map_err(|e| e.to_string()),
             Err(error.to_string()),
             "{input}"
         );

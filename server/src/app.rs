@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use messagedb::{Store, StoreOptions, token};
+use messagedb::{ErrorCode, Store, StoreOptions, token};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -100,11 +100,37 @@ impl RunningServer {
     }
 }
 
+/// Why the server could not start: a bad token, a store that cannot be opened, a port in use.
+/// Its code is `SERVER_START_FAILED`; its text is a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError(String);
+
+impl StartError {
+    /// `SERVER_START_FAILED`.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::ServerStartFailed
+    }
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<String> for StartError {
+    fn from(message: String) -> Self {
+        StartError(message)
+    }
+}
+
 /// Opens the store, binds, and serves in the background.
 ///
 /// # Errors
-/// A message for people: a bad token, a store that cannot be opened, a port in use.
-pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
+/// A [`StartError`] (`SERVER_START_FAILED`).
+pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     let url = match (&config.db_url, config.test_mode) {
         (Some(url), _) => url.clone(),
         (None, true) => "sqlite::memory:".into(),
@@ -114,9 +140,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, String> {
         Some(t) => {
             let ns = token::parse_token(t).map_err(|e| format!("--token: {e}"))?;
             if ns != messagedb::DEFAULT_NAMESPACE {
-                return Err(format!(
-                    "--token: the token is for namespace '{ns}', not 'default'"
-                ));
+                return Err(
+                    format!("--token: the token is for namespace '{ns}', not 'default'").into(),
+                );
             }
             t.clone()
         }
@@ -213,19 +239,14 @@ fn router(state: AppState) -> Router {
         )
         .route("/import", post(crate::import::import).fallback(not_allowed))
         .route("/metrics", get(metrics).fallback(not_allowed))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Endpoint not found")
-        })
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "Endpoint not found") })
         .with_state(state)
 }
 
 /// A method a route does not serve: 405 with the JSON error body of every other error.
 async fn not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "INVALID_REQUEST",
-        format!("Method {method} not allowed"),
-    )
+    ApiError::invalid(format!("Method {method} not allowed"))
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 /// Reads the body under the limit (413 `INVALID_REQUEST` past it), then handles the call.
@@ -242,12 +263,9 @@ async fn rpc(
             if std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) =>
         {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "INVALID_REQUEST",
-                format!("Request body exceeds {limit} bytes"),
-            )
-            .into_response()
+            ApiError::invalid(format!("Request body exceeds {limit} bytes"))
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .into_response()
         }
         // The client sent less than it announced, or the connection failed mid-body.
         Err(e) => {

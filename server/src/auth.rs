@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Instant;
 
-use axum::http::{HeaderMap, StatusCode};
-use messagedb::{DEFAULT_NAMESPACE, NamespaceOpts, Store, token};
+use axum::http::HeaderMap;
+use messagedb::{DEFAULT_NAMESPACE, ErrorCode, NamespaceOpts, Store, token};
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -57,8 +57,7 @@ impl Caller {
 
 fn unauthorized(namespace: &str) -> ApiError {
     ApiError::new(
-        StatusCode::FORBIDDEN,
-        "AUTH_UNAUTHORIZED",
+        ErrorCode::AuthUnauthorized,
         "Token not authorized for namespace",
     )
     .with_details(json!({ "namespace": namespace }))
@@ -104,18 +103,13 @@ impl Authenticator {
                 return self.issue().await;
             }
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "AUTH_REQUIRED",
+                ErrorCode::AuthRequired,
                 "Authentication required: pass a token as 'Authorization: Bearer <token>' or ?token=",
             ));
         };
         let namespace = token::parse_token(token).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "AUTH_INVALID_TOKEN",
-                "Invalid token",
-            )
-            .with_details(json!({ "error": e }))
+            ApiError::new(ErrorCode::AuthInvalidToken, "Invalid token")
+                .with_details(json!({ "error": e.to_string() }))
         })?;
         let hash = token::hash_token(token);
         if let Some((ns, _)) = self

@@ -1,17 +1,18 @@
-//! The JSON error body of every endpoint: `{"error":{"code","message","details"?}}`, and the one
-//! mapping from core error codes to HTTP statuses.
+//! The JSON error body of every endpoint: `{"error":{"code","message","details"?}}`. Codes and
+//! their HTTP statuses come from core's [`ErrorCode`], the one table every surface shares.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use messagedb::ErrorCode;
 use serde_json::{Value, json};
 
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {
-    /// HTTP status.
+    /// HTTP status (the code's, unless the route answers another: 405, 413).
     pub status: StatusCode,
-    /// Stable code (`INVALID_REQUEST`, `AUTH_REQUIRED`, …).
-    pub code: &'static str,
+    /// Stable code.
+    pub code: ErrorCode,
     /// Message for people (the same text on every surface).
     pub message: String,
     /// Structured details, when the spec gives some.
@@ -21,10 +22,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with a status and code.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with a code, answered with the code's status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            status: StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
             details: None,
@@ -34,7 +36,13 @@ impl ApiError {
 
     /// 400 `INVALID_REQUEST`.
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+        ApiError::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// Answers with another status than the code's (405 and 413 are `INVALID_REQUEST`).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     /// Adds details.
@@ -45,7 +53,7 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
+        let mut error = json!({"code": self.code.as_str(), "message": self.message});
         if let Some(d) = &self.details {
             error["details"] = d.clone();
         }
@@ -55,17 +63,8 @@ impl ApiError {
 
 impl From<messagedb::Error> for ApiError {
     fn from(e: messagedb::Error) -> Self {
-        let status = match e.code() {
-            "INVALID_REQUEST" => StatusCode::BAD_REQUEST,
-            "STREAM_VERSION_CONFLICT"
-            | "DUPLICATE_MESSAGE_ID"
-            | "NAMESPACE_EXISTS"
-            | "POSITION_EXISTS" => StatusCode::CONFLICT,
-            "NAMESPACE_NOT_FOUND" => StatusCode::NOT_FOUND,
-            "CLOSED" => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let code = e.kind();
+        if code == ErrorCode::Backend {
             tracing::error!(error = %e, "backend error");
         }
         let details = match &e {
@@ -79,11 +78,9 @@ impl From<messagedb::Error> for ApiError {
             _ => None,
         };
         ApiError {
-            status,
-            code: e.code(),
-            message: e.to_string(),
             details,
             missing_namespace,
+            ..ApiError::new(code, e.to_string())
         }
     }
 }

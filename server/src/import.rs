@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use futures_util::StreamExt;
-use messagedb::{JsonObject, Message, Namespace};
+use messagedb::{ErrorCode, JsonObject, Message, Namespace};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -247,9 +247,11 @@ async fn commit(
             true
         }
         Err(e) => {
-            let code = match e.code() {
-                "POSITION_EXISTS" | "DUPLICATE_MESSAGE_ID" => "POSITION_EXISTS",
-                "INVALID_REQUEST" => "INVALID_RECORD",
+            // §6's import codes: a taken position or id, a record the rules refuse, or anything
+            // else (the database failed, the namespace is gone, the store closed).
+            let code = match e.kind() {
+                ErrorCode::PositionExists | ErrorCode::DuplicateMessageId => "POSITION_EXISTS",
+                ErrorCode::InvalidRequest => "INVALID_RECORD",
                 _ => "IMPORT_FAILED",
             };
             let line = failing(&e);

@@ -17,4 +17,4 @@ mod state;
 mod threads;
 pub mod transfer;
 
-pub use app::{LOOPBACK, RunningServer, ServeConfig, start};
+pub use app::{LOOPBACK, RunningServer, ServeConfig, StartError, start};

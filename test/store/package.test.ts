@@ -9,6 +9,7 @@ import {
   category,
   ClosedError,
   DuplicateMessageIdError,
+  errorCodes,
   errorFor,
   hash64,
   id,
@@ -18,6 +19,7 @@ import {
   MessageStore,
   NamespaceExistsError,
   NamespaceNotFoundError,
+  PositionExistsError,
   serve,
   VersionConflictError,
 } from "messagedb";
@@ -86,6 +88,39 @@ describe("errors", () => {
     await expectRejects(ns.write("account-1", { type: "A", data: {} }), ClosedError, "CLOSED", "The store is closed");
     await expectRejects(ns.getStream("account-1"), ClosedError, "CLOSED", "The store is closed");
     await expectRejects(store.listNamespaces(), ClosedError, "CLOSED", "The store is closed");
+  });
+
+  test("the whole error table: every code has its class, code and status; a failed serve() is SERVER_START_FAILED", async () => {
+    const expected: Record<string, [abstract new (...args: any[]) => MessageDBError, number]> = {
+      INVALID_REQUEST: [InvalidRequestError, 400],
+      STREAM_VERSION_CONFLICT: [VersionConflictError, 409],
+      DUPLICATE_MESSAGE_ID: [DuplicateMessageIdError, 409],
+      POSITION_EXISTS: [PositionExistsError, 409],
+      NAMESPACE_NOT_FOUND: [NamespaceNotFoundError, 404],
+      NAMESPACE_EXISTS: [NamespaceExistsError, 409],
+      CLOSED: [ClosedError, 503],
+      BACKEND_ERROR: [BackendError, 500],
+      METHOD_NOT_FOUND: [MessageDBError, 404],
+      NOT_FOUND: [MessageDBError, 404],
+      AUTH_REQUIRED: [AuthError, 401],
+      AUTH_INVALID_TOKEN: [AuthError, 401],
+      AUTH_UNAUTHORIZED: [AuthError, 403],
+      SERVER_START_FAILED: [MessageDBError, 500],
+    };
+    const table = errorCodes();
+    expect(table.map((c) => c.code)).toEqual(Object.keys(expected));
+    for (const { code, status, retryable } of table) {
+      const [cls, expectedStatus] = expected[code];
+      const e = errorFor(code, `a ${code} error`);
+      expect([e.constructor.name, e.code, e.message, status, retryable]).toEqual([
+        cls.name,
+        code,
+        `a ${code} error`,
+        expectedStatus,
+        code === "BACKEND_ERROR",
+      ]);
+    }
+    await expect(serve({ token: "not-a-token" })).rejects.toMatchObject({ code: "SERVER_START_FAILED" });
   });
 
   test("serve() listens on loopback only unless told otherwise; a port out of range is an InvalidRequestError", async () => {

@@ -34,6 +34,7 @@ from messagedb._native import (
     __version__,
     cardinal_id,
     category,
+    error_codes,
     hash64,
     id,
     is_category,
@@ -48,6 +49,7 @@ from messagedb.errors import (
     MessageDBError,
     NamespaceExistsError,
     NamespaceNotFoundError,
+    PositionExistsError,
     VersionConflictError,
 )
 
@@ -71,6 +73,7 @@ __all__ = [
     "NamespaceInfo",
     "NamespaceNotFoundError",
     "NamespaceSummary",
+    "PositionExistsError",
     "Server",
     "Store",
     "StreamSummary",
@@ -80,6 +83,7 @@ __all__ = [
     "__version__",
     "cardinal_id",
     "category",
+    "error_codes",
     "hash64",
     "id",
     "is_category",

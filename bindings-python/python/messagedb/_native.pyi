@@ -42,6 +42,7 @@ __all__ = [
     "WriteResult",
     "cardinal_id",
     "category",
+    "error_codes",
     "hash64",
     "id",
     "is_category",
@@ -892,6 +893,11 @@ def id(name: str) -> Optional[str]:
 
 def cardinal_id(name: str) -> Optional[str]:
     """The cardinal id of a stream: its id up to the first ``+``, ``None`` without an id."""
+
+def error_codes() -> List[Tuple[str, int, bool]]:
+    """Every error code of messagedb as ``(code, http_status, retryable)``: the table every surface
+    shares. ``retryable`` says whether an error of that code may succeed when tried again
+    (``BACKEND_ERROR`` only; each such error says whether it does)."""
 
 def is_category(name: str) -> bool:
     """Whether a name is a category (has no ``-``) rather than one entity's stream."""

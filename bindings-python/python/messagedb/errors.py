@@ -14,6 +14,7 @@ __all__ = [
     "InvalidRequestError",
     "VersionConflictError",
     "DuplicateMessageIdError",
+    "PositionExistsError",
     "NamespaceNotFoundError",
     "NamespaceExistsError",
     "AuthError",
@@ -96,6 +97,12 @@ class DuplicateMessageIdError(MessageDBError):
     code = "DUPLICATE_MESSAGE_ID"
 
 
+class PositionExistsError(MessageDBError):
+    """An imported position or global position is taken (``POSITION_EXISTS``)."""
+
+    code = "POSITION_EXISTS"
+
+
 class NamespaceNotFoundError(MessageDBError, LookupError):
     """No namespace with this id (``NAMESPACE_NOT_FOUND``)."""
 
@@ -144,6 +151,7 @@ _BY_CODE: Dict[str, Type[MessageDBError]] = {
         InvalidRequestError,
         VersionConflictError,
         DuplicateMessageIdError,
+        PositionExistsError,
         NamespaceNotFoundError,
         NamespaceExistsError,
         ClosedError,

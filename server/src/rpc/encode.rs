@@ -65,8 +65,7 @@ impl<'a> From<&'a Message> for CategoryMessage<'a> {
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| {
         ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "BACKEND_ERROR",
+            messagedb::ErrorCode::Backend,
             format!("cannot encode the result: {e}"),
         )
     })

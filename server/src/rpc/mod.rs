@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use messagedb::ErrorCode;
 use serde_json::value::RawValue;
 
 use crate::auth::Caller;
@@ -43,7 +44,7 @@ pub async fn handle(
     // Only methods the server has get a label of their own: a label per name a client makes up
     // would let clients grow the metrics without bound.
     let label = match &result {
-        Err(e) if e.code == "METHOD_NOT_FOUND" => "unknown",
+        Err(e) if e.code == ErrorCode::MethodNotFound => "unknown",
         _ if method.is_empty() => "-",
         _ => method.as_str(),
     };
@@ -121,8 +122,7 @@ async fn dispatch(
         "sys.version" => encode::json(env!("CARGO_PKG_VERSION")),
         "sys.health" => ns::health(state),
         other => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "METHOD_NOT_FOUND",
+            ErrorCode::MethodNotFound,
             format!("Unknown method: {other}"),
         )),
     }
@@ -130,9 +130,5 @@ async fn dispatch(
 
 /// Any method other than POST on `/rpc`.
 pub async fn not_post() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "INVALID_REQUEST",
-        "Only POST method allowed",
-    )
+    ApiError::invalid("Only POST method allowed").with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
