@@ -11,6 +11,7 @@ pub mod migrations;
 mod model;
 mod names;
 mod postgres;
+pub mod record;
 pub mod rules;
 mod sqlite;
 mod store;

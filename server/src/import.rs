@@ -7,9 +7,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
 use futures_util::StreamExt;
-use messagedb::{ErrorCode, JsonObject, Message, Namespace};
+use messagedb::record::Record;
+use messagedb::{ErrorCode, Message, Namespace};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -27,57 +27,20 @@ pub struct ImportQuery {
     force: Option<String>,
 }
 
-/// One NDJSON record, as `messagedb export` writes it.
-#[derive(Deserialize)]
-struct Record<'a> {
-    id: uuid::Uuid,
-    stream: String,
-    #[serde(rename = "type")]
-    message_type: String,
-    pos: i64,
-    gpos: i64,
-    #[serde(borrow)]
-    data: &'a RawValue,
-    #[serde(borrow, default)]
-    meta: Option<&'a RawValue>,
-    time: String,
-}
-
 fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)> {
     let value: &RawValue =
         serde_json::from_str(line).map_err(|e| ("INVALID_JSON", format!("invalid JSON: {e}")))?;
-    let r: Record = serde_json::from_str(value.get())
+    let record: Record = serde_json::from_str(value.get())
         .map_err(|e| ("INVALID_RECORD", format!("invalid record: {e}")))?;
-    let data =
-        JsonObject::from_raw(r.data, "data").map_err(|e| ("INVALID_RECORD", e.to_string()))?;
-    let metadata = match r.meta {
-        Some(m) if m.get().trim() != "null" => {
-            Some(JsonObject::from_raw(m, "meta").map_err(|e| ("INVALID_RECORD", e.to_string()))?)
-        }
-        _ => None,
-    };
-    if r.gpos <= after {
+    if record.gpos <= after {
         return Err((
             "INVALID_RECORD",
-            format!("gpos {} does not increase (after {after})", r.gpos),
+            format!("gpos {} does not increase (after {after})", record.gpos),
         ));
     }
-    let time = DateTime::parse_from_rfc3339(&r.time)
-        .map_err(|e| ("INVALID_RECORD", format!("invalid time '{}': {e}", r.time)))?
-        .to_utc();
-    let message = Message::from_parts(
-        r.id,
-        r.stream,
-        r.message_type,
-        r.pos,
-        r.gpos,
-        data,
-        metadata,
-        time,
-    );
-    // The core's rules, checked per line so that an error names its line.
-    messagedb::rules::check_imported(&message).map_err(|e| ("INVALID_RECORD", e.to_string()))?;
-    Ok(message)
+    record
+        .into_message()
+        .map_err(|e| ("INVALID_RECORD", e.to_string()))
 }
 
 fn event(value: serde_json::Value) -> Bytes {

@@ -1,12 +1,14 @@
 //! `messagedb export` and `messagedb import`: NDJSON to and from a running server, with a progress
 //! bar on a terminal and plain lines otherwise.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use messagedb::record::Record;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// What to export.
@@ -43,18 +45,33 @@ pub struct ImportArgs {
     pub force: bool,
 }
 
-/// One NDJSON record.
-#[derive(Serialize)]
-struct Record<'a> {
-    id: &'a str,
-    stream: &'a str,
-    #[serde(rename = "type")]
-    message_type: &'a str,
-    pos: i64,
-    gpos: i64,
-    data: &'a RawValue,
-    meta: &'a RawValue,
-    time: &'a str,
+/// A message of a `category.get` answer: `[id, streamName, type, position, globalPosition, data,
+/// metadata, time]` (wire-protocol.md §3), read strictly: any other shape fails the export.
+#[derive(Deserialize)]
+struct CategoryRow<'a>(
+    uuid::Uuid,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    i64,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] Option<&'a RawValue>,
+    #[serde(borrow)] Cow<'a, str>,
+);
+
+impl<'a> From<CategoryRow<'a>> for Record<'a> {
+    fn from(r: CategoryRow<'a>) -> Self {
+        Record {
+            id: r.0,
+            stream: r.1,
+            message_type: r.2,
+            pos: r.3,
+            gpos: r.4,
+            data: r.5,
+            meta: r.6,
+            time: r.7,
+        }
+    }
 }
 
 fn progress(what: &str) -> Option<ProgressBar> {
@@ -112,41 +129,25 @@ pub fn export(args: &ExportArgs) -> Result<u64, String> {
             .limit(1 << 30)
             .read_to_string()
             .map_err(|e| format!("reading the response: {e}"))?;
-        let page: Vec<Vec<&RawValue>> =
-            serde_json::from_str(&text).map_err(|e| format!("unexpected response: {e}"))?;
+        let page: Vec<CategoryRow> = serde_json::from_str(&text)
+            .map_err(|e| format!("unexpected category.get answer: {e}"))?;
         let Some(last) = page.last() else { break };
-        position =
-            serde_json::from_str::<i64>(last.get(4).map_or("0", |v| v.get())).unwrap_or(0) + 1;
-        for m in &page {
-            if m.len() != 8 {
-                return Err("unexpected message shape in category.get".into());
-            }
-            let field = |i: usize| serde_json::from_str::<String>(m[i].get()).unwrap_or_default();
-            let (id, stream, message_type, time) = (field(0), field(1), field(2), field(7));
+        position = last.4 + 1;
+        for record in page.into_iter().map(Record::from) {
             if !args.categories.is_empty()
                 && !args
                     .categories
                     .iter()
-                    .any(|c| c == messagedb::category(&stream))
+                    .any(|c| c == messagedb::category(&record.stream))
             {
                 continue;
             }
-            if let Ok(t) = DateTime::parse_from_rfc3339(&time) {
-                let t = t.to_utc();
-                if args.since.is_some_and(|s| t < s) || args.until.is_some_and(|u| t >= u) {
-                    continue;
-                }
+            let time = DateTime::parse_from_rfc3339(&record.time)
+                .map_err(|e| format!("unexpected time '{}': {e}", record.time))?
+                .to_utc();
+            if args.since.is_some_and(|s| time < s) || args.until.is_some_and(|u| time >= u) {
+                continue;
             }
-            let record = Record {
-                id: &id,
-                stream: &stream,
-                message_type: &message_type,
-                pos: serde_json::from_str(m[3].get()).unwrap_or(0),
-                gpos: serde_json::from_str(m[4].get()).unwrap_or(0),
-                data: m[5],
-                meta: m[6],
-                time: &time,
-            };
             serde_json::to_writer(&mut out, &record).map_err(|e| e.to_string())?;
             out.write_all(b"\n").map_err(|e| e.to_string())?;
             written += 1;
