@@ -90,24 +90,12 @@ fn new_message(m: NativeNewMessage, id_field: &str) -> messagedb::Result<NewMess
         None | Some("null") => None,
         Some(text) => Some(JsonObject::from_json(text, "message.metadata")?),
     };
-    let id = match m.id.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            uuid::Uuid::parse_str(s)
-                .map_err(|_| messagedb::Error::invalid(format!("{id_field} must be a UUID")))?,
-        ),
-    };
+    let id = messagedb::rules::message_id(m.id.as_deref(), id_field)?;
     Ok(NewMessage::from_parts(m.r#type, data, metadata, id))
 }
 
 fn group(member: Option<i64>, size: Option<i64>) -> messagedb::Result<Option<ConsumerGroup>> {
-    match (member, size) {
-        (None, None) => Ok(None),
-        (Some(m), Some(s)) => ConsumerGroup::new(m, s).map(Some),
-        _ => Err(messagedb::Error::invalid(
-            "options.consumerGroup requires both member and size",
-        )),
-    }
+    ConsumerGroup::from_parts(member, size)
 }
 
 #[napi]

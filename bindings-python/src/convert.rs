@@ -99,12 +99,7 @@ fn message_id(id: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Uuid
         return Ok(None);
     };
     let text = id.str()?.to_string();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    Uuid::parse_str(&text)
-        .map(Some)
-        .map_err(|_| errors::invalid(format!("{what} must be a UUID")))
+    messagedb::rules::message_id(Some(&text), what).map_err(errors::to_py_err)
 }
 
 /// A message to write from the arguments of `write`.

@@ -395,6 +395,20 @@ impl ConsumerGroup {
         }
         Ok(ConsumerGroup { member, size })
     }
+
+    /// A group from optional parts: both (checked as [`ConsumerGroup::new`]) or neither (`None`).
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST` "options.consumerGroup requires both member and size" for one alone.
+    pub fn from_parts(member: Option<i64>, size: Option<i64>) -> Result<Option<Self>> {
+        match (member, size) {
+            (None, None) => Ok(None),
+            (Some(member), Some(size)) => ConsumerGroup::new(member, size).map(Some),
+            _ => Err(Error::invalid(
+                "options.consumerGroup requires both member and size",
+            )),
+        }
+    }
 }
 
 /// Options of a category read.

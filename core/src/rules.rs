@@ -78,6 +78,20 @@ pub fn check_port(port: i64) -> Result<u16> {
     u16::try_from(port).map_err(|_| Error::invalid("port must be between 0 and 65535"))
 }
 
+/// A message id as given by a caller: absent or `""` means "generate one"; anything else must be
+/// a UUID.
+///
+/// # Errors
+/// `INVALID_REQUEST` "`<what>` must be a UUID".
+pub fn message_id(id: Option<&str>, what: &str) -> Result<Option<uuid::Uuid>> {
+    match id {
+        None | Some("") => Ok(None),
+        Some(text) => uuid::Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| Error::invalid(format!("{what} must be a UUID"))),
+    }
+}
+
 /// A stream name: non-empty, no U+0000, at most [`MAX_STREAM_NAME_BYTES`].
 ///
 /// # Errors

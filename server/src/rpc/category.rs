@@ -51,11 +51,5 @@ fn consumer_group(opts: &args::Fields<'_>) -> Result<Option<ConsumerGroup>, ApiE
         "size",
         "options.consumerGroup.size must be a number",
     )?;
-    match (member, size) {
-        (None, None) => Ok(None),
-        (Some(member), Some(size)) => Ok(Some(ConsumerGroup::new(member, size)?)),
-        _ => Err(ApiError::invalid(
-            "options.consumerGroup requires both member and size",
-        )),
-    }
+    Ok(ConsumerGroup::from_parts(member, size)?)
 }

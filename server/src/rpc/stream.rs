@@ -37,15 +37,10 @@ fn message(raw: Option<&RawValue>, with_id: bool) -> Result<NewMessage, ApiError
     Ok(NewMessage::from_parts(message_type, data, metadata, id))
 }
 
-/// An optional id: absent, null or `""` = generated.
+/// An optional id: absent, null or `""` = generated (core's rule).
 fn message_id(fields: &Fields<'_>, name: &str) -> Result<Option<Uuid>, ApiError> {
-    match opt_string(fields, "id", &format!("{name} must be a string"))? {
-        None => Ok(None),
-        Some(s) if s.is_empty() => Ok(None),
-        Some(s) => Uuid::parse_str(&s)
-            .map(Some)
-            .map_err(|_| ApiError::invalid(format!("{name} must be a UUID"))),
-    }
+    let text = opt_string(fields, "id", &format!("{name} must be a string"))?;
+    Ok(messagedb::rules::message_id(text.as_deref(), name)?)
 }
 
 /// `stream.write(streamName, message, options?)`.
