@@ -7,6 +7,7 @@
 
 mod backend;
 mod error;
+mod handles;
 pub mod migrations;
 mod model;
 mod names;

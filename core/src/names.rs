@@ -67,15 +67,6 @@ pub fn in_consumer_group(stream_name: &str, member: i64, size: i64) -> bool {
 
 /// The category a message is correlated with: `category(metadata.correlationStreamName)`.
 pub(crate) fn correlation_category(metadata: Option<&str>) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Correlation<'a> {
-        #[serde(rename = "correlationStreamName", borrow, default)]
-        stream: Option<std::borrow::Cow<'a, str>>,
-    }
-    let raw = metadata?;
-    if !raw.contains("correlationStreamName") {
-        return None;
-    }
-    let parsed: Correlation = serde_json::from_str(raw).ok()?;
-    parsed.stream.map(|s| category(&s).to_owned())
+    let stream = crate::rules::correlation_stream(metadata?).ok()??;
+    Some(category(&stream).to_owned())
 }

@@ -7,7 +7,7 @@
 //! out-of-range number in `jsonb`, an index key over its page limit) is refused on SQLite too, so
 //! that a namespace always moves between the backends (export, import) intact.
 
-use crate::model::{Message, NewMessage};
+use crate::model::{JsonObject, Message, NewMessage};
 use crate::{Error, Result};
 
 /// The longest stream name, in bytes of UTF-8. PostgreSQL indexes the name (and its category,
@@ -128,8 +128,12 @@ pub fn check_category(category: &str) -> Result<()> {
 /// # Errors
 /// `INVALID_REQUEST`.
 pub fn check_message(message: &NewMessage) -> Result<()> {
-    check_type(&message.message_type)?;
-    match &message.metadata {
+    check_type_and_metadata(&message.message_type, message.metadata.as_ref())
+}
+
+fn check_type_and_metadata(message_type: &str, metadata: Option<&JsonObject>) -> Result<()> {
+    check_type(message_type)?;
+    match metadata {
         Some(m) => check_correlation(m.as_str()),
         None => Ok(()),
     }
@@ -142,10 +146,7 @@ pub fn check_message(message: &NewMessage) -> Result<()> {
 /// `INVALID_REQUEST`.
 pub fn check_imported(message: &Message) -> Result<()> {
     check_stream_name(&message.stream_name)?;
-    check_type(&message.message_type)?;
-    if let Some(m) = &message.metadata {
-        check_correlation(m.as_str())?;
-    }
+    check_type_and_metadata(&message.message_type, message.metadata.as_ref())?;
     if message.position < 0 || message.global_position < 1 {
         return Err(Error::invalid(
             "positions must be >= 0 and global positions >= 1",
@@ -299,6 +300,12 @@ fn check_number(b: &[u8], mut i: usize, what: &str) -> Result<usize> {
 /// # Errors
 /// `INVALID_REQUEST`.
 pub fn check_correlation(metadata: &str) -> Result<()> {
+    correlation_stream(metadata).map(|_| ())
+}
+
+/// Metadata's `correlationStreamName`, checked by [`check_correlation`]'s rule: the one place it
+/// is read from metadata text (category reads and SQLite's correlation column use it too).
+pub(crate) fn correlation_stream(metadata: &str) -> Result<Option<String>> {
     #[derive(serde::Deserialize)]
     struct Correlation<'a> {
         #[serde(rename = "correlationStreamName", borrow, default)]
@@ -306,19 +313,17 @@ pub fn check_correlation(metadata: &str) -> Result<()> {
     }
     const WHAT: &str = "metadata.correlationStreamName";
     if !metadata.contains("correlationStreamName") {
-        return Ok(());
+        return Ok(None);
     }
     let parsed: Correlation = serde_json::from_str(metadata)
         .map_err(|e| Error::invalid(format!("message.metadata is not valid JSON: {e}")))?;
-    let Some(raw) = parsed.stream else {
-        return Ok(());
+    let Some(raw) = parsed.stream.filter(|r| r.get() != "null") else {
+        return Ok(None);
     };
-    if raw.get() == "null" {
-        return Ok(());
-    }
     let name: String = serde_json::from_str(raw.get())
         .map_err(|_| Error::invalid(format!("{WHAT} must be a string")))?;
-    check_text(&name, WHAT, MAX_STREAM_NAME_BYTES)
+    check_text(&name, WHAT, MAX_STREAM_NAME_BYTES)?;
+    Ok(Some(name))
 }
 
 #[cfg(test)]

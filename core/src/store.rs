@@ -117,6 +117,7 @@ impl Store {
         Namespace {
             backend: self.backend.clone(),
             id: id.into(),
+            valid_id: check_namespace_id(id).is_ok(),
         }
     }
 
@@ -258,6 +259,8 @@ impl Store {
 pub struct Namespace {
     backend: Arc<dyn Backend>,
     id: Arc<str>,
+    /// Checked once, when the handle is made: an id that cannot exist fails every call.
+    valid_id: bool,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -273,7 +276,9 @@ impl Namespace {
     }
 
     async fn storage(&self) -> Result<Arc<dyn NamespaceBackend>> {
-        check_namespace_id(&self.id)?;
+        if !self.valid_id {
+            check_namespace_id(&self.id)?;
+        }
         self.backend.namespace(&self.id).await
     }
 

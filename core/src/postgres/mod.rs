@@ -9,10 +9,9 @@ mod read;
 mod schema;
 mod write;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -28,10 +27,11 @@ use self::schema::{
     schema_for,
 };
 use crate::backend::{Backend, NamespaceBackend};
+use crate::handles::{Closable, Handles};
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
 use crate::rules::check_namespace_id;
 use crate::store::{DEFAULT_NAMESPACE, StoreOptions, now};
-use crate::{Error, Result, token};
+use crate::{Error, Result};
 
 /// The schema of the `default` namespace unless the URL names another.
 const DEFAULT_SCHEMA: &str = "message_store";
@@ -47,16 +47,9 @@ pub(crate) struct PostgresBackend {
     default_schema: String,
     /// Identifies this store in notifications, so that it ignores its own.
     origin: String,
-    namespaces: RwLock<HashMap<String, Cached>>,
+    namespaces: Handles<PgNamespace, String>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     closed: AtomicBool,
-}
-
-/// A namespace schema in use, and when the registry last said so: trusted for
-/// [`token::TRUST`], then read again (another process may have deleted the namespace).
-struct Cached {
-    ns: Arc<PgNamespace>,
-    checked: Instant,
 }
 
 /// The start of a notification telling that a namespace schema was deleted (no schema name
@@ -116,7 +109,7 @@ impl PostgresBackend {
             conns,
             default_schema,
             origin,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: Handles::new(true),
             listener: Mutex::new(None),
             closed: AtomicBool::new(false),
         });
@@ -243,27 +236,13 @@ impl PostgresBackend {
     }
 
     fn each_namespace(&self, f: impl Fn(&PgNamespace)) {
-        for c in self
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-        {
-            f(&c.ns);
-        }
+        self.namespaces.each(f);
     }
 
-    /// Drops and closes this process's handle on a schema another process deleted: its
-    /// subscriptions end.
+    /// Drops and closes this process's handle on a schema that was deleted: its subscriptions
+    /// end.
     fn forget_schema(&self, schema: &str) {
-        let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, c| {
-            let gone = c.ns.schema() == schema;
-            if gone {
-                c.ns.close();
-            }
-            !gone
-        });
+        self.namespaces.forget_where(|_, ns| ns.schema() == schema);
     }
 
     async fn row(&self, id: &str) -> Result<Registered> {
@@ -286,57 +265,35 @@ impl PostgresBackend {
         Ok(())
     }
 
-    /// The namespace's schema handle. A handle is trusted for [`token::TRUST`] after the
-    /// registry was read; then the registry is read again, and a handle whose schema is no longer
-    /// the namespace's (deleted, maybe created again, by another process) is closed and replaced.
+    /// The namespace's schema handle, confirmed by the registry within `token::TRUST`
+    /// (crate::handles): a schema another process deleted, maybe with the namespace created again
+    /// in a new schema, is never used past that.
     async fn pg_namespace(&self, id: &str) -> Result<Arc<PgNamespace>> {
         self.check_open()?;
-        if let Some(c) = self
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            && c.checked.elapsed() < token::TRUST
-        {
-            return Ok(c.ns.clone());
+        if let Some(ns) = self.namespaces.fresh(id) {
+            return Ok(ns);
         }
         // Taken before the read: the handle is trusted from what the registry said then.
         let asked = Instant::now();
-        let row = self.row(id).await;
-        let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
-        let row = match row {
+        let row = match self.row(id).await {
             Ok(row) => row,
             Err(e) => {
-                if matches!(e, Error::NamespaceNotFound(_))
-                    && let Some(old) = map.remove(id)
-                {
-                    old.ns.close();
+                if matches!(e, Error::NamespaceNotFound(_)) {
+                    self.namespaces.forget(id);
                 }
                 return Err(e);
             }
         };
-        if let Some(c) = map.get_mut(id) {
-            if c.ns.schema() == row.schema {
-                c.checked = c.checked.max(asked);
-                return Ok(c.ns.clone());
-            }
-            c.ns.close();
-        }
-        let ns = Arc::new(PgNamespace::new(
-            self.pool.clone(),
-            self.conns.clone(),
-            id,
-            &row.schema,
-            &self.origin,
-        ));
-        map.insert(
-            id.into(),
-            Cached {
-                ns: ns.clone(),
-                checked: asked,
-            },
-        );
-        Ok(ns)
+        let schema = row.schema.clone();
+        self.namespaces.confirm(id, row.schema, asked, || {
+            Ok(Arc::new(PgNamespace::new(
+                self.pool.clone(),
+                self.conns.clone(),
+                id,
+                &schema,
+                &self.origin,
+            )))
+        })
     }
 }
 
@@ -567,11 +524,14 @@ impl Backend for PostgresBackend {
         {
             task.abort();
         }
-        let map = std::mem::take(&mut *self.namespaces.write().unwrap_or_else(|p| p.into_inner()));
-        for c in map.values() {
-            c.ns.close();
-        }
+        self.namespaces.close_all();
         self.conns.close();
         self.pool.close().await;
+    }
+}
+
+impl Closable for PgNamespace {
+    fn close(&self) {
+        PgNamespace::close(self);
     }
 }

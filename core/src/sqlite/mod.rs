@@ -6,10 +6,9 @@ mod namespace;
 mod read;
 mod write;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -19,10 +18,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use self::conn::{map_error, migrate, open_connection};
 use self::namespace::SqliteNamespace;
 use crate::backend::{Backend, NamespaceBackend};
+use crate::handles::{Closable, Handles};
 use crate::migrations::SQLITE_METADATA;
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
 use crate::store::{DEFAULT_NAMESPACE, Durability, SqliteLocation, now, stored_object};
-use crate::{Error, Result, token};
+use crate::{Error, Result};
 
 /// The metadata file's name inside a store directory.
 const METADATA_FILE: &str = "metadata.sqlite3";
@@ -34,18 +34,10 @@ pub(crate) struct SqliteBackend {
     dir: Option<PathBuf>,
     durability: Durability,
     meta: Mutex<Connection>,
-    namespaces: RwLock<HashMap<String, Cached>>,
+    /// Namespace databases by id; the registry's creation time tells one namespace of an id from
+    /// a later one (crate::handles).
+    namespaces: Handles<SqliteNamespace, i64>,
     closed: AtomicBool,
-}
-
-/// A namespace database in use, the registry's creation time of the namespace it belongs to, and
-/// when the registry last said so. In a directory other processes may share, a handle is trusted
-/// for [`token::TRUST`], then the registry is read again: a namespace deleted (and maybe created
-/// again) by another process gets a new handle, and the old one is closed.
-struct Cached {
-    ns: Arc<SqliteNamespace>,
-    created_at: i64,
-    checked: Instant,
 }
 
 struct NamespaceRow {
@@ -78,10 +70,10 @@ impl SqliteBackend {
         )
         .map_err(map_error)?;
         let backend = SqliteBackend {
+            namespaces: Handles::new(dir.is_some()),
             dir,
             durability,
             meta: Mutex::new(meta),
-            namespaces: RwLock::new(HashMap::new()),
             closed: AtomicBool::new(false),
         };
         let asked = Instant::now();
@@ -145,73 +137,35 @@ impl SqliteBackend {
             .map(|d| d.join(NAMESPACE_DIR).join(format!("{id}.sqlite3")))
     }
 
-    /// Opens the database of the namespace created at `created_at` (registry time) and keeps it,
-    /// closing a handle on an earlier namespace of the same id; `upto` limits its migrations
-    /// (upgrade tests).
+    /// Keeps (opening it when needed) the database of the namespace created at `created_at`
+    /// (registry time), as the registry said at `asked`; `upto` limits its migrations (upgrade
+    /// tests).
     fn open_namespace(
         &self,
         id: &str,
         created_at: i64,
-        checked: Instant,
+        asked: Instant,
         upto: Option<i64>,
     ) -> Result<Arc<SqliteNamespace>> {
-        let mut map = self.namespaces.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = map.get_mut(id) {
-            if c.created_at == created_at {
-                c.checked = c.checked.max(checked);
-                return Ok(c.ns.clone());
-            }
-            c.ns.close();
-            map.remove(id);
-        }
-        let ns = Arc::new(SqliteNamespace::open(
-            self.path_of(id),
-            self.durability,
-            upto,
-        )?);
-        let cached = Cached {
-            ns: ns.clone(),
-            created_at,
-            checked,
-        };
-        map.insert(id.into(), cached);
-        Ok(ns)
-    }
-
-    fn cached(&self, id: &str) -> Option<Arc<SqliteNamespace>> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .map(|c| c.ns.clone())
+        self.namespaces.confirm(id, created_at, asked, || {
+            SqliteNamespace::open(self.path_of(id), self.durability, upto).map(Arc::new)
+        })
     }
 
     fn sqlite_namespace(&self, id: &str) -> Result<Arc<SqliteNamespace>> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        if let Some(c) = self
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            && (self.dir.is_none() || c.checked.elapsed() < token::TRUST)
-        {
-            return Ok(c.ns.clone());
+        if let Some(ns) = self.namespaces.fresh(id) {
+            return Ok(ns);
         }
         // Another process sharing the directory may have created, deleted or re-created it.
         let asked = Instant::now();
         match self.row(id) {
             Ok(row) => self.open_namespace(id, row.created_at, asked, None),
             Err(e) => {
-                if matches!(e, Error::NamespaceNotFound(_))
-                    && let Some(old) = self
-                        .namespaces
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(id)
-                {
-                    old.ns.close();
+                if matches!(e, Error::NamespaceNotFound(_)) {
+                    self.namespaces.forget(id);
                 }
                 Err(e)
             }
@@ -293,7 +247,7 @@ impl Backend for SqliteBackend {
         }
         // A database file without a registry row is left over from an interrupted delete.
         if let Some(path) = self.path_of(id)
-            && self.cached(id).is_none()
+            && self.namespaces.get(id).is_none()
         {
             remove_database_files(&path);
         }
@@ -318,11 +272,7 @@ impl Backend for SqliteBackend {
         if deleted == 0 {
             return Err(Error::NamespaceNotFound(id.into()));
         }
-        self.namespaces
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        ns.close();
+        self.namespaces.forget(id);
         drop(ns);
         if let Some(path) = self.path_of(id) {
             remove_database_files(&path);
@@ -385,10 +335,7 @@ impl Backend for SqliteBackend {
 
     async fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let map = std::mem::take(&mut *self.namespaces.write().unwrap_or_else(|p| p.into_inner()));
-        for c in map.values() {
-            c.ns.close();
-        }
+        self.namespaces.close_all();
     }
 }
 
@@ -425,5 +372,11 @@ pub mod testing {
             .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(map_error)?;
         Ok((conn::schema_version(&conn)?, schema))
+    }
+}
+
+impl Closable for SqliteNamespace {
+    fn close(&self) {
+        SqliteNamespace::close(self);
     }
 }
