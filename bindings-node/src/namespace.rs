@@ -94,10 +94,6 @@ fn new_message(m: NativeNewMessage, id_field: &str) -> messagedb::Result<NewMess
     Ok(NewMessage::from_parts(m.r#type, data, metadata, id))
 }
 
-fn group(member: Option<i64>, size: Option<i64>) -> messagedb::Result<Option<ConsumerGroup>> {
-    ConsumerGroup::from_parts(member, size)
-}
-
 #[napi]
 impl NativeNamespace {
     /// Writes one message.
@@ -222,7 +218,8 @@ impl NativeNamespace {
             opts.position = options.position;
             opts.batch_size = options.batch_size;
             opts.correlation = options.correlation;
-            opts.consumer_group = group(options.member, options.size).map_err(to_js_error)?;
+            opts.consumer_group =
+                ConsumerGroup::from_parts(options.member, options.size).map_err(to_js_error)?;
             let page = ns
                 .get_category(&category, &opts)
                 .await

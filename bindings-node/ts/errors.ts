@@ -82,12 +82,9 @@ export function errorFor(code: string, message: string, details: Record<string, 
       return new ClosedError(code, message);
     case "BACKEND_ERROR":
       return new BackendError(code, message, details.retryable === true || details.retryable === "true");
-    case "AUTH_REQUIRED":
-    case "AUTH_INVALID_TOKEN":
-    case "AUTH_UNAUTHORIZED":
-      return new AuthError(code, message);
-    // METHOD_NOT_FOUND and NOT_FOUND (a server without that method or path), SERVER_START_FAILED
-    // (serve() could not start), and codes of a newer server: the base class, with the code.
+    // AUTH_* codes are AuthError. METHOD_NOT_FOUND and NOT_FOUND (a server without that method or
+    // path), SERVER_START_FAILED (serve() could not start) and codes of a newer server: the base
+    // class, with the code.
     default:
       return code.startsWith("AUTH_") ? new AuthError(code, message) : new MessageDBError(code, message);
   }
