@@ -21,6 +21,11 @@
 //                                      BEGIN IMMEDIATE, SELECT max(position) … WHERE stream_name = ?,
 //                                      INSERT of every column (16-byte id blob, JSON text, category,
 //                                      cardinal hash), COMMIT. Target: package cost <= 2x.
+//   event_loop_during_large_reads      (info) how long the JS thread is held while 10,000-message
+//                                      category reads run back to back on a SQLite directory: the gaps of a
+//                                      1 ms timer, with the rest of a large read on the blocking pool (ours)
+//                                      vs every read whole on the JS thread (baseline). Printed: p50, p99
+//                                      and max gap of each, and the ratio of the p99s.
 //   async_call_overhead                (info) an awaited native call that does almost nothing
 //                                      (streamVersion of an empty stream) vs bun:sqlite running the same
 //                                      query synchronously: the fixed cost of one async call.
@@ -285,6 +290,55 @@ async function rustWriteSingle(): Promise<{ opsPerSec: number; p50: number; p99:
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const cases: Record<string, () => Promise<void>> = {
+  async event_loop_during_large_reads() {
+    const nativeAddon = require(join(ROOT, "bindings-node/native/index.cjs"));
+    const dir = mkdtempSync(join(tmpdir(), "messagedb-bench-"));
+    const store = await MessageStore.open(`sqlite://${dir}`);
+    const ns = store.namespace("default");
+    const LARGE = 10_000;
+    for (let b = 0; b < LARGE / 1000; b++) {
+      const batch = Array.from({ length: 1000 }, (_, i) => ({ type: "Filled", data: { n: i, text: "a payload of some size" } }));
+      await ns.writeBatch(`large-${b}`, batch);
+    }
+    const gapsWhileReading = async (inline: boolean, ms: number, into: number[]) => {
+      nativeAddon._benchInlineReads(inline);
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        into.push(now - last);
+        last = now;
+      }, 1);
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        const page = await ns.getCategory("large", { batchSize: LARGE });
+        if (page.length !== LARGE) throw new Error(`read ${page.length} messages`);
+        await new Promise((r) => setImmediate(r));
+      }
+      clearInterval(timer);
+    };
+    const ours: number[] = [];
+    const inline: number[] = [];
+    for (let r = 0; r < PLAN.rounds; r++) {
+      await gapsWhileReading(false, PLAN.roundMs * 2, ours);
+      await gapsWhileReading(true, PLAN.roundMs * 2, inline);
+    }
+    nativeAddon._benchInlineReads(false);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    const q = (xs: number[], p: number) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return Math.round(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] * 1000) / 1000;
+    };
+    const line = {
+      case: "event_loop_during_large_reads",
+      ours_gap_ms: { p50: q(ours, 0.5), p99: q(ours, 0.99), max: q(ours, 1) },
+      inline_gap_ms: { p50: q(inline, 0.5), p99: q(inline, 0.99), max: q(inline, 1) },
+      ratio_p99: Math.round((q(ours, 0.99) / q(inline, 0.99)) * 1000) / 1000,
+      samples: [ours.length, inline.length],
+    };
+    console.log(JSON.stringify(line));
+    console.error(JSON.stringify(line));
+  },
   async write_single_vs_rust() {
     const store = await MessageStore.open(":memory:");
     const op = packageWrite(store.namespace("default"));

@@ -115,3 +115,10 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
         })
         .collect()
 }
+
+/// Benchmark support, not an API: whether every SQLite read runs whole on the JS thread (the
+/// baseline of `benches/js/bench.ts`'s `event_loop_during_large_reads`).
+#[napi_derive::napi(js_name = "_benchInlineReads")]
+pub fn bench_inline_reads(all: bool) {
+    messagedb::testing::inline_reads(all);
+}

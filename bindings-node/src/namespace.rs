@@ -1,8 +1,8 @@
 //! `NativeNamespace`: the message operations of one namespace.
 
 use messagedb::{
-    CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, Namespace, NewMessage,
-    SubscribeOpts, WriteOpts,
+    CategoryOpts, ConsumerGroup, GetStreamOpts, ListStreamsOpts, MessageInput, Namespace,
+    NewMessage, SubscribeOpts, WriteOpts,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Either, PromiseRaw};
@@ -84,14 +84,14 @@ pub struct NativeSubscribeOptions {
 }
 
 /// A message from JS; `id_field` names where its id came from, for the error message.
-fn new_message(m: NativeNewMessage, id_field: &str) -> messagedb::Result<NewMessage> {
-    let data = JsonObject::from_json(&m.data_json, "message.data")?;
-    let metadata = match m.metadata_json.as_deref() {
-        None | Some("null") => None,
-        Some(text) => Some(JsonObject::from_json(text, "message.metadata")?),
+fn new_message(m: &NativeNewMessage, id_field: &str) -> messagedb::Result<NewMessage> {
+    let input = MessageInput {
+        message_type: &m.r#type,
+        data: &m.data_json,
+        metadata: m.metadata_json.as_deref(),
+        id: m.id.as_deref(),
     };
-    let id = messagedb::rules::message_id(m.id.as_deref(), id_field)?;
-    Ok(NewMessage::from_parts(m.r#type, data, metadata, id))
+    input.parse(id_field)
 }
 
 #[napi]
@@ -107,7 +107,7 @@ impl NativeNamespace {
     ) -> napi::Result<Either<NativeWriteResult, PromiseRaw<'env, NativeWriteResult>>> {
         let ns = self.ns.clone();
         now_or_later(env, async move {
-            let message = new_message(message, "options.id").map_err(to_js_error)?;
+            let message = new_message(&message, "options.id").map_err(to_js_error)?;
             let mut opts = WriteOpts::default();
             opts.expected_version = expected_version;
             let r = ns
@@ -135,7 +135,7 @@ impl NativeNamespace {
         let ns = self.ns.clone();
         now_or_later(env, async move {
             let messages = messages
-                .into_iter()
+                .iter()
                 .map(|m| new_message(m, "message.id"))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(to_js_error)?;

@@ -16,6 +16,12 @@ use crate::runtime::{Local, awaitable, awaitable_py};
 /// Open one with ``await AsyncStore.open(url)``; take a namespace's messages with
 /// ``store.namespace(id)``. Every I/O method returns an awaitable. Usable as an async context
 /// manager (closes on exit).
+///
+/// Examples
+/// --------
+/// >>> async def main() -> None:
+/// ...     async with await AsyncStore.open(":memory:") as store:
+/// ...         await store.namespace("default").write("account-1", "Opened", {"owner": "ada"})
 #[pyclass(frozen, module = "messagedb")]
 pub(crate) struct AsyncStore {
     inner: Local<messagedb::Store>,

@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 
 use crate::runtime::block_on;
 
-/// Opens `url` and writes `n` messages through the Rust API, in the loop `bench.py` runs through
-/// `Store.write`; returns the seconds the writes took (opening excluded).
+/// Opens ``url`` and writes ``n`` messages through the Rust API, in the loop ``bench.py`` runs through
+/// ``Store.write``; returns the seconds the writes took (opening excluded).
 #[pyfunction]
 pub(crate) fn _bench_rust_writes(py: Python<'_>, url: &str, n: u64) -> PyResult<f64> {
     block_on(py, async {

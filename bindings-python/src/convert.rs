@@ -3,13 +3,12 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use messagedb::{
-    CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, NamespaceOpts,
-    NewMessage, SubscribeOpts, WriteOpts,
+    CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, MessageInput,
+    NamespaceOpts, NewMessage, SubscribeOpts, WriteOpts,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString};
-use uuid::Uuid;
 
 use crate::{errors, json};
 
@@ -93,16 +92,8 @@ pub(crate) fn datetime<'py>(py: Python<'py>, time: &DateTime<Utc>) -> PyResult<B
     ))
 }
 
-/// A message id: `None` or `""` = generated; a `str` or `uuid.UUID` otherwise.
-fn message_id(id: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Uuid>> {
-    let Some(id) = id.filter(|i| !i.is_none()) else {
-        return Ok(None);
-    };
-    let text = id.str()?.to_string();
-    messagedb::rules::message_id(Some(&text), what).map_err(errors::to_py_err)
-}
-
-/// A message to write from the arguments of `write`.
+/// A message to write from the arguments of `write`: the values become text (JSON for the data
+/// and metadata, `str()` of the id, which may be a `uuid.UUID`); the core checks them.
 pub(crate) fn new_message(
     py: Python<'_>,
     message_type: String,
@@ -111,17 +102,22 @@ pub(crate) fn new_message(
     id: Option<&Bound<'_, PyAny>>,
     id_name: &str,
 ) -> PyResult<NewMessage> {
-    let data = json_object(py, data, "message.data")?;
+    let data = encode(py, data)?;
     let metadata = match metadata.filter(|m| !m.is_none()) {
-        Some(m) => Some(json_object(py, m, "message.metadata")?),
+        Some(m) => Some(encode(py, m)?),
         None => None,
     };
-    Ok(NewMessage::from_parts(
-        message_type,
-        data,
-        metadata,
-        message_id(id, id_name)?,
-    ))
+    let id = match id.filter(|i| !i.is_none()) {
+        Some(id) => Some(id.str()?.to_string()),
+        None => None,
+    };
+    let input = MessageInput {
+        message_type: &message_type,
+        data: &data,
+        metadata: metadata.as_deref(),
+        id: id.as_deref(),
+    };
+    input.parse(id_name).map_err(errors::to_py_err)
 }
 
 /// The messages of `write_batch`: mappings with `type`, `data` and optional `metadata` and `id`.

@@ -169,7 +169,7 @@ record_methods!(
         "last_activity",
         "metadata"
     ],
-    /// The metadata given at creation (a dict), or `None`.
+    /// The metadata given at creation (a dict), or ``None``.
     #[getter]
     fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.metadata

@@ -125,7 +125,7 @@ impl Message {
         Ok(data.clone_ref(py))
     }
 
-    /// The metadata (a dict), or `None`.
+    /// The metadata (a dict), or ``None``.
     #[getter]
     fn metadata(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let metadata = self

@@ -3,6 +3,11 @@
 use pyo3::prelude::*;
 
 /// The category of a stream: the text before the first ``-`` (the whole name when there is none).
+///
+/// Examples
+/// --------
+/// >>> category("account-123+retry")
+/// 'account'
 #[pyfunction]
 pub(crate) fn category(name: &str) -> &str {
     messagedb::category(name)
@@ -27,6 +32,11 @@ pub(crate) fn is_category(name: &str) -> bool {
 }
 
 /// Message DB's ``hash_64``: the first 8 bytes of MD5(utf-8 value), big-endian, signed.
+///
+/// Examples
+/// --------
+/// >>> hash64("abc")
+/// -8070080442485551184
 #[pyfunction]
 pub(crate) fn hash64(value: &str) -> i64 {
     messagedb::hash_64(value)

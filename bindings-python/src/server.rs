@@ -70,6 +70,8 @@ impl Server {
 ///
 /// Raises
 /// ------
+/// InvalidRequestError
+///     A port outside 0–65535.
 /// MessageDBError
 ///     Code ``"SERVER_START_FAILED"``: a bad token, a store that cannot be opened, a port in use.
 #[pyfunction]

@@ -16,6 +16,13 @@ use crate::runtime::{Local, block_on, wait};
 /// Open one with ``Store.open(url)``; take a namespace's messages with ``store.namespace(id)``.
 /// Every call blocks until the store answers, with the GIL released. Usable as a context manager
 /// (closes on exit).
+///
+/// Examples
+/// --------
+/// >>> with Store.open(":memory:") as store:
+/// ...     ns = store.namespace("default")
+/// ...     ns.write("account-1", "Opened", {"owner": "ada"})
+/// WriteResult(position=0, global_position=1)
 #[pyclass(frozen, module = "messagedb")]
 pub(crate) struct Store {
     inner: Local<messagedb::Store>,

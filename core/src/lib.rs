@@ -7,32 +7,29 @@
 
 mod backend;
 mod error;
-mod handles;
 pub mod migrations;
 mod model;
 mod names;
-mod postgres;
 pub mod record;
 pub mod rules;
-mod sqlite;
 mod store;
 mod subscribe;
 pub mod token;
 
-pub use backend::{Backend, NamespaceBackend};
+/// Test support (upgrade tests); not a stable API.
+#[doc(hidden)]
+pub use backend::sqlite::testing;
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
     BatchResult, CategoryOpts, CategorySummary, ConsumerGroup, DEFAULT_BATCH_SIZE, GetStreamOpts,
-    ImportResult, JsonObject, ListStreamsOpts, MAX_BATCH_SIZE, Message, NamespaceCreated,
-    NamespaceDeleted, NamespaceInfo, NamespaceOpts, NamespaceSummary, NewMessage, StreamSummary,
-    WriteOpts, WriteResult, format_time,
+    ImportResult, JsonObject, ListStreamsOpts, MAX_BATCH_SIZE, Message, MessageInput,
+    NamespaceCreated, NamespaceDeleted, NamespaceInfo, NamespaceOpts, NamespaceSummary, NewMessage,
+    StreamSummary, WriteOpts, WriteResult, format_time,
 };
+pub use model::{DEFAULT_NAMESPACE, Durability, StoreOptions};
 pub use names::{
     cardinal_id, category, group_member, hash_64, id, in_consumer_group, is_category, stream_hash,
 };
 pub use rules::check_namespace_id;
-/// Test support (upgrade tests); not a stable API.
-#[doc(hidden)]
-pub use sqlite::testing;
-pub use store::{DEFAULT_NAMESPACE, Durability, Export, Namespace, Store, StoreOptions};
-pub use subscribe::{Commit, CommitLog, SubscribeOpts, Subscription, SubscriptionTarget};
+pub use store::{Export, Namespace, Store};
+pub use subscribe::{SubscribeOpts, Subscription, SubscriptionTarget};

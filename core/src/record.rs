@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::model::{JsonObject, Message};
-use crate::{Error, Result, rules};
+use crate::{Error, ErrorCode, Result};
 
 /// `{"id","stream","type","pos","gpos","data","meta","time"}`: one message, positions kept.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub struct Record<'a> {
 
 impl Record<'_> {
     /// The message the record carries, checked by the input rules of an import
-    /// ([`rules::check_imported`]).
+    /// ([`Message::check_imported`]).
     ///
     /// # Errors
     /// `INVALID_REQUEST` naming what is wrong (data or meta not an object, a bad time, a rule).
@@ -62,7 +62,73 @@ impl Record<'_> {
             metadata,
             time,
         );
-        rules::check_imported(&message)?;
+        message.check_imported()?;
         Ok(message)
     }
+}
+
+/// The code of an `/import` error event (wire-protocol.md §6): what stopped an import, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportErrorCode {
+    /// A line that is not JSON (or not UTF-8).
+    InvalidJson,
+    /// A record of the wrong shape, or that an input rule refuses, or that is too long.
+    InvalidRecord,
+    /// A position or an id already taken.
+    PositionExists,
+    /// Anything else: the database failed, the namespace is gone, the store closed, the body
+    /// could not be read.
+    ImportFailed,
+}
+
+impl ImportErrorCode {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportErrorCode::InvalidJson => "INVALID_JSON",
+            ImportErrorCode::InvalidRecord => "INVALID_RECORD",
+            ImportErrorCode::PositionExists => "POSITION_EXISTS",
+            ImportErrorCode::ImportFailed => "IMPORT_FAILED",
+        }
+    }
+
+    /// The code of an error [`crate::Namespace::import`] returned.
+    pub fn of(error: &Error) -> Self {
+        match error.kind() {
+            ErrorCode::PositionExists | ErrorCode::DuplicateMessageId => {
+                ImportErrorCode::PositionExists
+            }
+            ErrorCode::InvalidRequest => ImportErrorCode::InvalidRecord,
+            _ => ImportErrorCode::ImportFailed,
+        }
+    }
+}
+
+/// One NDJSON line of an import read into its message: JSON, a record, global positions that
+/// increase (`after` is the previous record's), and the rules of [`Record::into_message`].
+///
+/// # Errors
+/// The import code and a message for people.
+pub fn parse_line(
+    line: &str,
+    after: i64,
+) -> std::result::Result<Message, (ImportErrorCode, String)> {
+    let value: &RawValue = serde_json::from_str(line)
+        .map_err(|e| (ImportErrorCode::InvalidJson, format!("invalid JSON: {e}")))?;
+    let record: Record = serde_json::from_str(value.get()).map_err(|e| {
+        (
+            ImportErrorCode::InvalidRecord,
+            format!("invalid record: {e}"),
+        )
+    })?;
+    if record.gpos <= after {
+        return Err((
+            ImportErrorCode::InvalidRecord,
+            format!("gpos {} does not increase (after {after})", record.gpos),
+        ));
+    }
+    record
+        .into_message()
+        .map_err(|e| (ImportErrorCode::InvalidRecord, e.to_string()))
 }

@@ -6,8 +6,10 @@
 //! What PostgreSQL cannot store (a U+0000 character in text, a lone UTF-16 surrogate or an
 //! out-of-range number in `jsonb`, an index key over its page limit) is refused on SQLite too, so
 //! that a namespace always moves between the backends (export, import) intact.
+//!
+//! The rules read plain text and numbers, so they depend on nothing but the error type; the
+//! model's constructors and the store call them.
 
-use crate::model::{JsonObject, Message, NewMessage};
 use crate::{Error, Result};
 
 /// The longest stream name, in bytes of UTF-8. PostgreSQL indexes the name (and its category,
@@ -122,37 +124,31 @@ pub fn check_category(category: &str) -> Result<()> {
     check_text(category, "categoryName", MAX_STREAM_NAME_BYTES)
 }
 
-/// A message to write: its type, and its metadata's correlation (the data and metadata are JSON
-/// objects checked by [`check_json`] when they were made).
+/// A message to write or import: its type, and its metadata's correlation (the data and metadata
+/// are JSON objects checked by [`check_json`] when they were made).
 ///
 /// # Errors
 /// `INVALID_REQUEST`.
-pub fn check_message(message: &NewMessage) -> Result<()> {
-    check_type_and_metadata(&message.message_type, message.metadata.as_ref())
-}
-
-fn check_type_and_metadata(message_type: &str, metadata: Option<&JsonObject>) -> Result<()> {
+pub fn check_message(message_type: &str, metadata: Option<&str>) -> Result<()> {
     check_type(message_type)?;
     match metadata {
-        Some(m) => check_correlation(m.as_str()),
+        Some(m) => check_correlation(m),
         None => Ok(()),
     }
 }
 
-/// An imported message: the rules of a written one, and positions within
+/// An imported message's positions: from 0 (stream) and 1 (global), at most
 /// [`MAX_IMPORTED_POSITION`].
 ///
 /// # Errors
 /// `INVALID_REQUEST`.
-pub fn check_imported(message: &Message) -> Result<()> {
-    check_stream_name(&message.stream_name)?;
-    check_type_and_metadata(&message.message_type, message.metadata.as_ref())?;
-    if message.position < 0 || message.global_position < 1 {
+pub fn check_imported_positions(position: i64, global_position: i64) -> Result<()> {
+    if position < 0 || global_position < 1 {
         return Err(Error::invalid(
             "positions must be >= 0 and global positions >= 1",
         ));
     }
-    if message.position > MAX_IMPORTED_POSITION || message.global_position > MAX_IMPORTED_POSITION {
+    if position > MAX_IMPORTED_POSITION || global_position > MAX_IMPORTED_POSITION {
         return Err(Error::invalid(format!(
             "positions and global positions must be at most {MAX_IMPORTED_POSITION} (2^52)"
         )));

@@ -2,53 +2,21 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
+use crate::backend::postgres::PostgresBackend;
+use crate::backend::sqlite::{SqliteBackend, SqliteLocation};
 use crate::backend::{Backend, NamespaceBackend};
 use crate::model::{
-    BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, JsonObject,
+    BatchResult, CategoryOpts, CategorySummary, DEFAULT_NAMESPACE, GetStreamOpts, ImportResult,
     ListStreamsOpts, Message, NamespaceCreated, NamespaceDeleted, NamespaceInfo, NamespaceOpts,
-    NamespaceSummary, NewMessage, StreamSummary, WriteOpts, WriteResult, batch_limit,
+    NamespaceSummary, NewMessage, StoreOptions, StreamSummary, WriteOpts, WriteResult, batch_limit,
+    now,
 };
-use crate::postgres::PostgresBackend;
 use crate::rules::{
-    MAX_DESCRIPTION_BYTES, MAX_STREAM_NAME_BYTES, MAX_TYPE_BYTES, check_category, check_imported,
-    check_message, check_namespace_id, check_stream_name, check_text,
+    MAX_DESCRIPTION_BYTES, MAX_STREAM_NAME_BYTES, MAX_TYPE_BYTES, check_category,
+    check_namespace_id, check_stream_name, check_text,
 };
-use crate::sqlite::SqliteBackend;
 use crate::subscribe::{SubscribeOpts, Subscription};
 use crate::{Error, Result, token};
-
-/// The namespace every store has.
-pub const DEFAULT_NAMESPACE: &str = "default";
-
-/// How hard a SQLite file database works to keep a write once acknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Durability {
-    /// `synchronous=FULL`: every commit is on disk before it is acknowledged (the default).
-    #[default]
-    Full,
-    /// `synchronous=NORMAL`: survives a crash of the process, not of the machine.
-    Normal,
-    /// `synchronous=OFF`: for throwaway data.
-    Off,
-}
-
-/// Options of [`Store::open_with`].
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct StoreOptions {
-    /// SQLite file durability (ignored in memory and on PostgreSQL).
-    pub durability: Durability,
-    /// PostgreSQL: how many connections reads and writes use at most (default 16; the URL
-    /// parameter `pool_size` sets it too). Namespace administration and imports use a second pool
-    /// of the same size, and notifications one more connection.
-    pub pool_size: Option<u32>,
-    /// PostgreSQL: how long a call waits for a connection before it fails with a retryable
-    /// `BACKEND_ERROR` (default 30 s; the URL parameter `acquire_timeout` sets it too, in seconds).
-    pub acquire_timeout: Option<std::time::Duration>,
-}
 
 /// A message store: a cheap, cloneable handle over one backend.
 ///
@@ -97,12 +65,13 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
-        let backend: Arc<dyn Backend> =
-            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                PostgresBackend::open(url, &options).await?
-            } else {
-                Arc::new(SqliteBackend::open(sqlite_location(url)?, options.durability).await?)
-            };
+        let backend: Arc<dyn Backend> = if url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+        {
+            PostgresBackend::open(url, &options).await?
+        } else {
+            Arc::new(SqliteBackend::open(SqliteLocation::parse(url)?, options.durability).await?)
+        };
         Ok(Store { backend })
     }
 
@@ -295,7 +264,7 @@ impl Namespace {
         opts: WriteOpts,
     ) -> Result<WriteResult> {
         check_stream_name(stream_name)?;
-        check_message(&message)?;
+        message.check()?;
         let r = self
             .storage()
             .await?
@@ -322,7 +291,7 @@ impl Namespace {
             return Err(Error::invalid("messages must be a non-empty array"));
         }
         for m in &messages {
-            check_message(m)?;
+            m.check()?;
         }
         self.storage()
             .await?
@@ -434,7 +403,7 @@ impl Namespace {
     pub async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {
         let mut last = 0;
         for r in &records {
-            check_imported(r)?;
+            r.check_imported()?;
             if r.global_position <= last {
                 return Err(Error::invalid("global positions must be increasing"));
             }
@@ -515,41 +484,4 @@ impl Export {
         }
         Ok(page)
     }
-}
-
-/// Where a SQLite store lives.
-#[derive(Debug, Clone)]
-pub(crate) enum SqliteLocation {
-    Memory,
-    Directory(std::path::PathBuf),
-}
-
-fn sqlite_location(url: &str) -> Result<SqliteLocation> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    if rest.is_empty() {
-        return Err(Error::invalid(format!("not a store URL: '{url}'")));
-    }
-    if rest == ":memory:" {
-        return Ok(SqliteLocation::Memory);
-    }
-    if rest.contains("://") {
-        return Err(Error::invalid(format!(
-            "unknown store URL scheme: '{url}' (expected sqlite:// or postgres://)"
-        )));
-    }
-    Ok(SqliteLocation::Directory(rest.into()))
-}
-
-/// Now, truncated to the microsecond precision messages are stored with.
-pub(crate) fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
-}
-
-/// Parses stored JSON metadata of a namespace.
-pub(crate) fn stored_object(text: Option<String>) -> Option<JsonObject> {
-    text.map(JsonObject::from_stored)
 }

@@ -1,113 +1,23 @@
 //! Subscriptions: history from storage, then live from commit notifications, exactly once and in
 //! order, with bounded memory.
 //!
-//! Every backend namespace owns a [`CommitLog`]. After each commit becomes visible to readers, the
-//! writer publishes it there with a sequence number and, when it is cheap, the committed messages.
-//! A subscription reads pages from storage until it is caught up, then follows the log. When it
+//! Every backend namespace owns a commit log (`crate::backend::CommitLog`), where its writers
+//! publish each commit once it is visible to readers. A subscription reads pages from storage until it is caught up, then follows the log. When it
 //! falls behind the log's bounded buffer, sees a gap in sequence numbers, or gets a commit without
 //! its messages (an import, another process's write), it goes back to reading storage from its
 //! cursor. Writers never wait for subscribers, and a slow subscriber costs no memory beyond one page.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use crate::backend::NamespaceBackend;
+use crate::backend::{Commit, NamespaceBackend};
 use crate::model::{CategoryOpts, ConsumerGroup, GetStreamOpts, Message};
 use crate::{Error, Result, names};
 
-/// How many commits a live subscriber may fall behind before it reads from storage instead.
-const LOG_CAPACITY: usize = 1024;
 /// How many messages a subscription reads from storage at a time.
 const PAGE_SIZE: i64 = 500;
-
-/// One commit, as subscribers see it.
-#[derive(Debug)]
-pub struct Commit {
-    /// Sequence number of the commit in this process (1, 2, 3, … without gaps).
-    pub seq: u64,
-    /// The committed messages in global order, when the writer had them at hand; `None` means
-    /// "read storage".
-    pub messages: Option<Arc<[Message]>>,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Head {
-    seq: u64,
-    closed: bool,
-    /// The last global position of the previous commit, when it is known.
-    last_global_position: Option<i64>,
-}
-
-/// The feed of one namespace's commits.
-#[derive(Debug)]
-pub struct CommitLog {
-    head: Mutex<Head>,
-    sender: broadcast::Sender<Arc<Commit>>,
-}
-
-impl Default for CommitLog {
-    fn default() -> Self {
-        CommitLog {
-            head: Mutex::new(Head::default()),
-            sender: broadcast::Sender::new(LOG_CAPACITY),
-        }
-    }
-}
-
-impl CommitLog {
-    /// Whether anyone listens: writers skip building the message list when no one does.
-    pub fn has_subscribers(&self) -> bool {
-        self.sender.receiver_count() > 0
-    }
-
-    /// Publishes a commit that is visible to readers, with the range of global positions it
-    /// wrote (`None` when unknown) and its messages when the writer has them at hand.
-    ///
-    /// The messages go to subscribers only when the range follows the previous commit's directly.
-    /// Otherwise someone else committed in between (another process sharing the database, a
-    /// Message DB client, an import), and subscribers must read storage so as not to skip it.
-    pub fn publish(&self, range: Option<(i64, i64)>, messages: Option<Arc<[Message]>>) {
-        let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
-        if head.closed {
-            return;
-        }
-        let follows = matches!((head.last_global_position, range), (Some(last), Some((first, _))) if first == last + 1);
-        let messages = messages.filter(|_| follows);
-        head.last_global_position = range.map(|(_, last)| last);
-        head.seq += 1;
-        // A send fails only when no one listens, which is fine.
-        let _ = self.sender.send(Arc::new(Commit {
-            seq: head.seq,
-            messages,
-        }));
-    }
-
-    /// Ends every subscription of this log (the store or the namespace is closing).
-    pub fn close(&self) {
-        let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
-        head.closed = true;
-        head.seq += 1;
-        let _ = self.sender.send(Arc::new(Commit {
-            seq: head.seq,
-            messages: None,
-        }));
-    }
-
-    /// The last global position published, when known.
-    pub fn last_global_position(&self) -> Option<i64> {
-        self.head().last_global_position
-    }
-
-    fn listen(&self) -> broadcast::Receiver<Arc<Commit>> {
-        self.sender.subscribe()
-    }
-
-    fn head(&self) -> Head {
-        *self.head.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// What a subscription follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,6 +226,11 @@ impl Subscription {
 
     /// Reads one page from storage; turns live when the page shows the end was reached.
     async fn catch_up(&mut self) -> Result<()> {
+        // Invariant: the log's head is read BEFORE the page. Every commit published up to this
+        // head is visible to the page's read, so a subscription that turns live here and skips
+        // commits up to `head.seq` has them all; one that committed after the head comes through
+        // the log (its sequence number is above the head). Read after the page, a commit in
+        // between would be skipped by both.
         let head = self.namespace.commits().head();
         if head.closed {
             return Err(Error::Closed);

@@ -8,11 +8,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use messagedb::record::Record;
-use messagedb::{ErrorCode, Message, Namespace};
+use messagedb::record::{self, ImportErrorCode};
+use messagedb::{Message, Namespace};
 use serde::Deserialize;
 use serde_json::json;
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::state::{AppState, QueryOf};
@@ -25,22 +24,6 @@ const BATCH: usize = 1000;
 pub struct ImportQuery {
     token: Option<String>,
     force: Option<String>,
-}
-
-fn to_message(line: &str, after: i64) -> Result<Message, (&'static str, String)> {
-    let value: &RawValue =
-        serde_json::from_str(line).map_err(|e| ("INVALID_JSON", format!("invalid JSON: {e}")))?;
-    let record: Record = serde_json::from_str(value.get())
-        .map_err(|e| ("INVALID_RECORD", format!("invalid record: {e}")))?;
-    if record.gpos <= after {
-        return Err((
-            "INVALID_RECORD",
-            format!("gpos {} does not increase (after {after})", record.gpos),
-        ));
-    }
-    record
-        .into_message()
-        .map_err(|e| ("INVALID_RECORD", e.to_string()))
 }
 
 fn event(value: serde_json::Value) -> Bytes {
@@ -83,11 +66,13 @@ pub async fn import(
 /// at most `max_record` bytes: what is held in memory is one batch and one partial line.
 async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc::Sender<Bytes>) {
     let started = Instant::now();
-    let fail = |code: &str, message: String, line: usize| {
-        event(json!({"error": code, "message": message, "line": line}))
+    let fail = |code: ImportErrorCode, message: String, line: usize| {
+        event(json!({"error": code.as_str(), "message": message, "line": line}))
     };
     if force && let Err(e) = ns.clear().await {
-        let _ = tx.send(fail("IMPORT_FAILED", e.to_string(), 0)).await;
+        let _ = tx
+            .send(fail(ImportErrorCode::ImportFailed, e.to_string(), 0))
+            .await;
         return;
     }
     let mut chunks = body.into_data_stream();
@@ -110,7 +95,9 @@ async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc
         searched = if newline.is_some() { 0 } else { pending.len() };
         if newline.unwrap_or(pending.len()) > max_record {
             let message = format!("record exceeds {max_record} bytes (the --max-body limit)");
-            let _ = tx.send(fail("INVALID_RECORD", message, line_no + 1)).await;
+            let _ = tx
+                .send(fail(ImportErrorCode::InvalidRecord, message, line_no + 1))
+                .await;
             return;
         }
         let line = match (newline, done_reading) {
@@ -124,7 +111,7 @@ async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc
                     Some(Err(e)) => {
                         let _ = tx
                             .send(fail(
-                                "IMPORT_FAILED",
+                                ImportErrorCode::ImportFailed,
                                 format!("reading the body: {e}"),
                                 line_no,
                             ))
@@ -144,14 +131,16 @@ async fn run(ns: Namespace, force: bool, body: Body, max_record: usize, tx: mpsc
         line_no += 1;
         let Ok(text) = std::str::from_utf8(&line) else {
             let message = "record is not valid UTF-8".to_string();
-            let _ = tx.send(fail("INVALID_JSON", message, line_no)).await;
+            let _ = tx
+                .send(fail(ImportErrorCode::InvalidJson, message, line_no))
+                .await;
             return;
         };
         let text = text.trim();
         if text.is_empty() {
             continue;
         }
-        match to_message(text, last_gpos) {
+        match record::parse_line(text, last_gpos) {
             Ok(m) => {
                 last_gpos = m.global_position;
                 lines.push(line_no);
@@ -210,13 +199,7 @@ async fn commit(
             true
         }
         Err(e) => {
-            // §6's import codes: a taken position or id, a record the rules refuse, or anything
-            // else (the database failed, the namespace is gone, the store closed).
-            let code = match e.kind() {
-                ErrorCode::PositionExists | ErrorCode::DuplicateMessageId => "POSITION_EXISTS",
-                ErrorCode::InvalidRequest => "INVALID_RECORD",
-                _ => "IMPORT_FAILED",
-            };
+            let code = ImportErrorCode::of(&e).as_str();
             let line = failing(&e);
             let _ = tx
                 .send(event(

@@ -72,7 +72,7 @@ fn time_bound(value: Option<String>) -> Result<Option<chrono::DateTime<chrono::U
 }
 
 fn export(e: cli::ExportCmd) -> Result<u64, String> {
-    transfer::export(&ExportArgs {
+    let args = ExportArgs {
         url: required(e.url, "url", "URL")?,
         token: required(e.token, "token", "TOKEN")?,
         categories: e.categories,
@@ -80,17 +80,19 @@ fn export(e: cli::ExportCmd) -> Result<u64, String> {
         until: time_bound(e.until)?,
         output: e.output,
         gzip: e.gzip,
-    })
+    };
+    transfer::export(&args).map_err(|e| e.to_string())
 }
 
 fn import(i: cli::ImportCmd) -> Result<u64, String> {
-    transfer::import(&ImportArgs {
+    let args = ImportArgs {
         url: required(i.url, "url", "URL")?,
         token: required(i.token, "token", "TOKEN")?,
         input: i.input,
         gzip: i.gzip,
         force: i.force,
-    })
+    };
+    transfer::import(&args).map_err(|e| e.to_string())
 }
 
 fn config(a: ServeArgs) -> Result<(ServeConfig, String, String), String> {

@@ -11,6 +11,35 @@ use messagedb::record::Record;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// Why an export or an import stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// A local file, standard input or output failed.
+    #[error("{0}")]
+    Io(String),
+    /// The request to the server failed (connection, HTTP status).
+    #[error("{0}")]
+    Http(String),
+    /// The server answered something this command does not understand.
+    #[error("unexpected answer: {0}")]
+    Answer(String),
+    /// The server refused an imported record: its error code and message, and the record's line.
+    #[error("import failed at line {line}: {code} {message}")]
+    Refused {
+        /// The error code (`messagedb::ErrorCode::from_wire` reads it).
+        code: String,
+        /// The server's message.
+        message: String,
+        /// The 1-based line of the record.
+        line: u64,
+    },
+}
+
+fn io(context: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> TransferError {
+    move |e| TransferError::Io(format!("{context}: {e}"))
+}
+
 /// What to export.
 #[derive(Debug, Clone, Default)]
 pub struct ExportArgs {
@@ -97,10 +126,10 @@ fn report(bar: &Option<ProgressBar>, what: &str, n: u64) {
 /// Pages `category.get("")` and writes NDJSON in global order. Returns how many were written.
 ///
 /// # Errors
-/// A message for people (HTTP or I/O failure).
-pub fn export(args: &ExportArgs) -> Result<u64, String> {
+/// A [`TransferError`]: HTTP, I/O, or an answer this command does not understand.
+pub fn export(args: &ExportArgs) -> Result<u64, TransferError> {
     let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        Some(p) => Box::new(std::fs::File::create(p).map_err(io(p.display()))?),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out: Box<dyn Write> = if args.gzip {
@@ -122,15 +151,15 @@ pub fn export(args: &ExportArgs) -> Result<u64, String> {
             .header("Authorization", &format!("Bearer {}", args.token))
             .header("Content-Type", "application/json")
             .send(request.to_string())
-            .map_err(|e| format!("category.get failed: {e}"))?;
+            .map_err(|e| TransferError::Http(format!("category.get failed: {e}")))?;
         let text = response
             .body_mut()
             .with_config()
             .limit(1 << 30)
             .read_to_string()
-            .map_err(|e| format!("reading the response: {e}"))?;
+            .map_err(|e| TransferError::Http(format!("reading the response: {e}")))?;
         let page: Vec<CategoryRow> = serde_json::from_str(&text)
-            .map_err(|e| format!("unexpected category.get answer: {e}"))?;
+            .map_err(|e| TransferError::Answer(format!("category.get: {e}")))?;
         let Some(last) = page.last() else { break };
         position = last.4 + 1;
         for record in page.into_iter().map(Record::from) {
@@ -143,18 +172,19 @@ pub fn export(args: &ExportArgs) -> Result<u64, String> {
                 continue;
             }
             let time = DateTime::parse_from_rfc3339(&record.time)
-                .map_err(|e| format!("unexpected time '{}': {e}", record.time))?
+                .map_err(|e| TransferError::Answer(format!("time '{}': {e}", record.time)))?
                 .to_utc();
             if args.since.is_some_and(|s| time < s) || args.until.is_some_and(|u| time >= u) {
                 continue;
             }
-            serde_json::to_writer(&mut out, &record).map_err(|e| e.to_string())?;
-            out.write_all(b"\n").map_err(|e| e.to_string())?;
+            serde_json::to_writer(&mut out, &record)
+                .map_err(|e| TransferError::Io(format!("writing: {e}")))?;
+            out.write_all(b"\n").map_err(io("writing"))?;
             written += 1;
         }
         report(&bar, "exported", written);
     }
-    out.flush().map_err(|e| e.to_string())?;
+    out.flush().map_err(io("writing"))?;
     drop(out);
     if let Some(b) = bar {
         b.finish_with_message(format!("exported {written} messages"));
@@ -164,13 +194,28 @@ pub fn export(args: &ExportArgs) -> Result<u64, String> {
     Ok(written)
 }
 
+/// One progress event of `/import` (wire-protocol.md): progress, the end, or a refused record.
+#[derive(Deserialize)]
+struct Progress {
+    #[serde(default)]
+    imported: u64,
+    #[serde(default)]
+    done: bool,
+    error: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    line: u64,
+}
+
 /// Streams NDJSON to `/import` and follows its progress events. Returns how many were imported.
 ///
 /// # Errors
-/// The server's error event (code, message, line), or an HTTP/I/O failure.
-pub fn import(args: &ImportArgs) -> Result<u64, String> {
+/// A [`TransferError`]: the server's refusal of a record (code, message, line), or an HTTP,
+/// I/O or answer failure.
+pub fn import(args: &ImportArgs) -> Result<u64, TransferError> {
     let input: Box<dyn Read> = match &args.input {
-        Some(p) => Box::new(std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        Some(p) => Box::new(std::fs::File::open(p).map_err(io(p.display()))?),
         None => Box::new(std::io::stdin().lock()),
     };
     let mut input: Box<dyn Read> = if args.gzip {
@@ -187,31 +232,33 @@ pub fn import(args: &ImportArgs) -> Result<u64, String> {
         .header("Authorization", &format!("Bearer {}", args.token))
         .header("Content-Type", "application/x-ndjson")
         .send(ureq::SendBody::from_reader(&mut input))
-        .map_err(|e| format!("import failed: {e}"))?;
+        .map_err(|e| TransferError::Http(format!("import failed: {e}")))?;
     let reader = BufReader::new(response.body_mut().as_reader());
     for line in reader.lines() {
-        let line = line.map_err(|e| format!("reading progress: {e}"))?;
+        let line = line.map_err(|e| TransferError::Http(format!("reading progress: {e}")))?;
         let Some(data) = line.strip_prefix("data: ") else {
             continue;
         };
-        let event: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
-        if let Some(code) = event.get("error") {
-            return Err(format!(
-                "import failed at line {}: {} {}",
-                event["line"],
-                code.as_str().unwrap_or(""),
-                event["message"].as_str().unwrap_or("")
-            ));
+        let event: Progress = serde_json::from_str(data)
+            .map_err(|e| TransferError::Answer(format!("progress event: {e}")))?;
+        if let Some(code) = event.error {
+            return Err(TransferError::Refused {
+                code,
+                message: event.message,
+                line: event.line,
+            });
         }
-        if event.get("done").is_some() {
-            let n = event["imported"].as_u64().unwrap_or(0);
+        if event.done {
+            let n = event.imported;
             match bar {
                 Some(b) => b.finish_with_message(format!("imported {n} messages")),
                 None => eprintln!("imported {n} messages"),
             }
             return Ok(n);
         }
-        report(&bar, "imported", event["imported"].as_u64().unwrap_or(0));
+        report(&bar, "imported", event.imported);
     }
-    Err("the server ended the import without a result".into())
+    Err(TransferError::Answer(
+        "the server ended the import without a result".into(),
+    ))
 }

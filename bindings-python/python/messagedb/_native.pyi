@@ -88,21 +88,29 @@ class Message:
         "time",
     )
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The message id (a UUID string)."""
     @property
-    def stream_name(self) -> str: ...
+    def stream_name(self) -> str:
+        """The stream it belongs to."""
     @property
-    def type(self) -> str: ...
+    def type(self) -> str:
+        """The message type."""
     @property
-    def position(self) -> int: ...
+    def position(self) -> int:
+        """Its position in the stream."""
     @property
-    def global_position(self) -> int: ...
+    def global_position(self) -> int:
+        """Its position in the namespace."""
     @property
-    def data(self) -> _JsonObject: ...
+    def data(self) -> _JsonObject:
+        """The payload (a dict)."""
     @property
-    def metadata(self) -> Optional[_JsonObject]: ...
+    def metadata(self) -> Optional[_JsonObject]:
+        """The metadata (a dict), or ``None``."""
     @property
-    def time(self) -> datetime.datetime: ...
+    def time(self) -> datetime.datetime:
+        """When it was written (aware, UTC)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -156,7 +164,14 @@ class BatchResult:
 
 @final
 class NamespaceCreated:
-    """A namespace just created, with its token (shown this once; only its hash is stored)."""
+    """A namespace just created, with its token (shown this once; only its hash is stored).
+
+    Attributes
+    ----------
+    namespace : str
+    token : str
+    created_at : datetime.datetime
+    """
 
     __match_args__ = ("namespace", "token", "created_at")
     @property
@@ -168,7 +183,14 @@ class NamespaceCreated:
 
 @final
 class NamespaceDeleted:
-    """A namespace just deleted, with how many messages it held."""
+    """A namespace just deleted.
+
+    Attributes
+    ----------
+    namespace : str
+    deleted_at : datetime.datetime
+    messages_deleted : int
+    """
 
     __match_args__ = ("namespace", "deleted_at", "messages_deleted")
     @property
@@ -180,7 +202,15 @@ class NamespaceDeleted:
 
 @final
 class NamespaceSummary:
-    """A namespace in a listing."""
+    """A namespace in a listing.
+
+    Attributes
+    ----------
+    namespace : str
+    description : str
+    created_at : datetime.datetime
+    message_count : int
+    """
 
     __match_args__ = ("namespace", "description", "created_at", "message_count")
     @property
@@ -194,14 +224,17 @@ class NamespaceSummary:
 
 @final
 class NamespaceInfo:
-    """A namespace's details, with real counts.
+    """A namespace's details.
 
     Attributes
     ----------
+    namespace : str
+    description : str
+    created_at : datetime.datetime
+    message_count, stream_count : int
     last_activity : datetime.datetime or None
         Time of its newest message, ``None`` when it is empty.
     metadata : dict or None
-        The metadata given at creation.
     """
 
     __match_args__ = (
@@ -226,11 +259,20 @@ class NamespaceInfo:
     @property
     def last_activity(self) -> Optional[datetime.datetime]: ...
     @property
-    def metadata(self) -> Optional[_JsonObject]: ...
+    def metadata(self) -> Optional[_JsonObject]:
+        """The metadata given at creation (a dict), or ``None``."""
 
 @final
 class StreamSummary:
-    """A stream in a listing: its name, version (last position) and time of its last message."""
+    """A stream in a listing.
+
+    Attributes
+    ----------
+    stream : str
+    version : int
+        Position of its last message.
+    last_activity : datetime.datetime
+    """
 
     __match_args__ = ("stream", "version", "last_activity")
     @property
@@ -242,7 +284,13 @@ class StreamSummary:
 
 @final
 class CategorySummary:
-    """A category in a listing, with its stream and message counts."""
+    """A category in a listing.
+
+    Attributes
+    ----------
+    category : str
+    stream_count, message_count : int
+    """
 
     __match_args__ = ("category", "stream_count", "message_count")
     @property
@@ -257,15 +305,15 @@ class Subscription:
     """Messages as they come: the history from the start position, then live ones, exactly once
     and in order.
 
-    Iterating blocks (with the GIL released) until the next message commits; Ctrl-C interrupts
-    it. The iteration ends when the subscription, the store or the namespace is closed. Closing
-    it (``close()``, a ``with`` block, or dropping the last reference) frees it at once.
+    Iterating blocks (with the GIL released) until the next message commits. The iteration ends
+    when the subscription, the store or the namespace is closed. Closing it (``close()``, a
+    ``with`` block, or dropping the last reference) frees it at once.
     """
 
     def __iter__(self) -> Iterator[Message]: ...
     def __next__(self) -> Message: ...
     def close(self) -> None:
-        """End the subscription; a thread blocked in ``next()`` sees the end of the iteration."""
+        """Ends the subscription; a thread blocked in ``next()`` sees the end of the iteration."""
     @property
     def closed(self) -> bool:
         """Whether the subscription has ended."""
@@ -284,15 +332,15 @@ class AsyncSubscription:
 
     The iteration ends when the subscription, the store or the namespace is closed. Closing it
     (``aclose()``, an ``async with`` block, or dropping the last reference) frees it at once;
-    cancelling a task waiting for the next message loses no message.
+    cancelling a task waiting in ``__anext__`` loses no message.
     """
 
     def __aiter__(self) -> "AsyncSubscription": ...
     def __anext__(self) -> Awaitable[Message]: ...
     def aclose(self) -> Awaitable[None]:
-        """End the subscription (like an async generator's ``aclose``)."""
+        """Ends the subscription (an awaitable, like an async generator's ``aclose``)."""
     def close(self) -> None:
-        """End the subscription now; a task waiting for a message sees the end of the iteration."""
+        """Ends the subscription now; a task waiting in ``__anext__`` sees the end of the iteration."""
     @property
     def closed(self) -> bool:
         """Whether the subscription has ended."""
@@ -306,10 +354,10 @@ class AsyncSubscription:
 
 @final
 class Namespace:
-    """The messages of one namespace (from :meth:`Store.namespace`).
+    """The messages of one namespace (from ``Store.namespace``). Cheap; it does no I/O until used.
 
-    Cheap to make; it does no I/O until used. Every method blocks until the store answers, with
-    the GIL released, so other Python threads run meanwhile.
+    Every method blocks until the store answers, with the GIL released, so other Python threads
+    run meanwhile.
     """
 
     @property
@@ -355,12 +403,7 @@ class Namespace:
             The stream is not at ``expected_version``; nothing was written.
         DuplicateMessageIdError
             A message with this id exists in the namespace.
-        NamespaceNotFoundError
-            The namespace does not exist.
-        ClosedError
-            The store is closed.
-        BackendError
-            The database failed.
+        NamespaceNotFoundError, ClosedError, BackendError
         """
     def write_batch(
         self,
@@ -376,8 +419,7 @@ class Namespace:
         stream : str
             The stream.
         messages : iterable of Mapping
-            Each ``{"type": str, "data": dict, "metadata": dict | None, "id": str | None}``
-            (``metadata`` and ``id`` optional).
+            Each ``{"type": str, "data": dict, "metadata": dict | None, "id": str | None}``.
         expected_version : int, optional
             The version the stream must be at before the batch (-1: empty).
 
@@ -391,7 +433,6 @@ class Namespace:
         InvalidRequestError
             An empty batch or an invalid message.
         VersionConflictError, DuplicateMessageIdError, NamespaceNotFoundError, ClosedError, BackendError
-            As :meth:`write`.
         """
     def get_stream(
         self,
@@ -440,7 +481,13 @@ class Namespace:
             ``None`` when the stream has no (such) message.
         """
     def stream_version(self, stream: str) -> Optional[int]:
-        """A stream's version: the position of its last message, ``None`` when it is empty."""
+        """A stream's version: the position of its last message.
+
+        Returns
+        -------
+        int or None
+            ``None`` when the stream has no messages.
+        """
     def get_category(
         self,
         category: str,
@@ -473,7 +520,7 @@ class Namespace:
         Raises
         ------
         InvalidRequestError
-            A batch size over 10000, a consumer group with ``member < 0``, ``size <= 0`` or
+            A batch size over 10000, or a consumer group with ``member < 0``, ``size <= 0`` or
             ``member >= size``.
         NamespaceNotFoundError, ClosedError, BackendError
         """
@@ -519,16 +566,28 @@ class Namespace:
         cursor: Optional[str] = None,
         limit: Optional[int] = None,
     ) -> List[StreamSummary]:
-        """The namespace's streams in byte order of their names (see :meth:`Store.list_streams`)."""
+        """The namespace's streams in byte order of their names.
+
+        Parameters
+        ----------
+        prefix : str, optional
+            Only names starting with this (a plain prefix, no wildcards).
+        cursor : str, optional
+            Only names after this one (exclusive): the last name of the previous page.
+        limit : int, optional
+            How many at most (1..1000, default 100).
+
+        Returns
+        -------
+        list of StreamSummary
+        """
     def list_categories(self) -> List[CategorySummary]:
         """The namespace's categories with their stream and message counts."""
 
 @final
 class AsyncNamespace:
-    """The messages of one namespace (from :meth:`AsyncStore.namespace`), for asyncio.
-
-    Cheap to make; it does no I/O until used. The methods are those of :class:`Namespace`, each
-    returning an awaitable.
+    """The messages of one namespace (from ``AsyncStore.namespace``). Cheap; it does no I/O until
+    used. Every method returns an awaitable.
     """
 
     @property
@@ -544,7 +603,7 @@ class AsyncNamespace:
         id: Optional[_MessageId] = None,
         expected_version: Optional[int] = None,
     ) -> Awaitable[WriteResult]:
-        """Write one message (see :meth:`Namespace.write`)."""
+        """Write one message: an awaitable of ``WriteResult`` (see ``Namespace.write``)."""
     def write_batch(
         self,
         stream: str,
@@ -552,7 +611,9 @@ class AsyncNamespace:
         *,
         expected_version: Optional[int] = None,
     ) -> Awaitable[BatchResult]:
-        """Write several messages to one stream atomically (see :meth:`Namespace.write_batch`)."""
+        """Write several messages to one stream atomically: an awaitable of ``BatchResult`` (see
+        ``Namespace.write_batch``).
+        """
     def get_stream(
         self,
         stream: str,
@@ -561,11 +622,17 @@ class AsyncNamespace:
         global_position: Optional[int] = None,
         batch_size: Optional[int] = None,
     ) -> Awaitable[List[Message]]:
-        """Read a stream's messages in position order (see :meth:`Namespace.get_stream`)."""
+        """Read a stream's messages in position order: an awaitable of a list of ``Message`` (see
+        ``Namespace.get_stream``).
+        """
     def get_last(self, stream: str, *, type: Optional[str] = None) -> Awaitable[Optional[Message]]:
-        """A stream's last message, optionally of a type (see :meth:`Namespace.get_last`)."""
+        """A stream's last message, optionally of a type: an awaitable of a ``Message`` or ``None``
+        (see ``Namespace.get_last``).
+        """
     def stream_version(self, stream: str) -> Awaitable[Optional[int]]:
-        """A stream's version, ``None`` when it is empty."""
+        """A stream's version: an awaitable of the position of its last message, ``None`` when it is
+        empty.
+        """
     def get_category(
         self,
         category: str,
@@ -575,7 +642,9 @@ class AsyncNamespace:
         correlation: Optional[str] = None,
         consumer_group: Optional[Tuple[int, int]] = None,
     ) -> Awaitable[List[Message]]:
-        """Read a category's messages in global order (see :meth:`Namespace.get_category`)."""
+        """Read a category's messages in global order: an awaitable of a list of ``Message`` (see
+        ``Namespace.get_category``).
+        """
     def subscribe(
         self,
         *,
@@ -585,7 +654,9 @@ class AsyncNamespace:
         position: int = 0,
         consumer_group: Optional[Tuple[int, int]] = None,
     ) -> Awaitable[AsyncSubscription]:
-        """Subscribe (see :meth:`Namespace.subscribe`); awaits an async iterator of messages."""
+        """Subscribe to a stream, a category or the whole namespace: an awaitable of an
+        ``AsyncSubscription`` (see ``Namespace.subscribe``).
+        """
     def list_streams(
         self,
         *,
@@ -599,8 +670,9 @@ class AsyncNamespace:
 
 @final
 class Store:
-    """A message store: embedded SQLite (in memory or files) or PostgreSQL.
+    """A message store, embedded SQLite (in memory or files) or PostgreSQL.
 
+    Open one with ``Store.open(url)``; take a namespace's messages with ``store.namespace(id)``.
     Every call blocks until the store answers, with the GIL released. Usable as a context manager
     (closes on exit).
 
@@ -639,11 +711,11 @@ class Store:
         """
     @property
     def backend(self) -> Literal["sqlite", "postgres"]:
-        """The backend: ``"sqlite"`` or ``"postgres"``."""
+        """``"sqlite"`` or ``"postgres"``."""
     def namespace(self, id: str) -> Namespace:
         """A handle on a namespace's messages (no I/O: an unknown namespace fails at first use)."""
     def ns(self, id: str) -> Namespace:
-        """Short for :meth:`namespace`."""
+        """Short for ``namespace``."""
     def create_namespace(
         self,
         id: str,
@@ -726,9 +798,9 @@ class Store:
             No such namespace.
         """
     def list_categories(self, namespace: str) -> List[CategorySummary]:
-        """A namespace's categories in byte order, with stream and message counts."""
+        """A namespace's categories with their stream and message counts."""
     def close(self) -> None:
-        """Close the store: subscriptions end, later calls raise :class:`ClosedError`."""
+        """Closes the store: subscriptions end, later calls raise ``ClosedError``."""
     def __enter__(self) -> "Store": ...
     def __exit__(
         self,
@@ -739,9 +811,11 @@ class Store:
 
 @final
 class AsyncStore:
-    """A message store for asyncio: the methods of :class:`Store`, each returning an awaitable.
+    """A message store for asyncio, embedded SQLite (in memory or files) or PostgreSQL.
 
-    Usable as an async context manager (closes on exit).
+    Open one with ``await AsyncStore.open(url)``; take a namespace's messages with
+    ``store.namespace(id)``. Every I/O method returns an awaitable. Usable as an async context
+    manager (closes on exit).
 
     Examples
     --------
@@ -752,14 +826,14 @@ class AsyncStore:
 
     @staticmethod
     def open(url: str, *, durability: Optional[_Durability] = None) -> Awaitable["AsyncStore"]:
-        """Open a store (see :meth:`Store.open`)."""
+        """Opens a store: ``":memory:"``, a directory path, ``"sqlite://dir"`` or ``"postgres://…"``."""
     @property
     def backend(self) -> Literal["sqlite", "postgres"]:
-        """The backend: ``"sqlite"`` or ``"postgres"``."""
+        """``"sqlite"`` or ``"postgres"``."""
     def namespace(self, id: str) -> AsyncNamespace:
         """A handle on a namespace's messages (no I/O: an unknown namespace fails at first use)."""
     def ns(self, id: str) -> AsyncNamespace:
-        """Short for :meth:`namespace`."""
+        """Short for ``namespace``."""
     def create_namespace(
         self,
         id: str,
@@ -768,9 +842,9 @@ class AsyncStore:
         token: Optional[str] = None,
         metadata: Optional[Mapping[str, Any]] = None,
     ) -> Awaitable[NamespaceCreated]:
-        """Create a namespace (see :meth:`Store.create_namespace`)."""
+        """Creates a namespace; the result carries its token, shown this once."""
     def delete_namespace(self, id: str) -> Awaitable[NamespaceDeleted]:
-        """Delete a namespace and every message in it."""
+        """Deletes a namespace and every message in it."""
     def list_namespaces(self) -> Awaitable[List[NamespaceSummary]]:
         """Every namespace, newest first."""
     def namespace_info(self, id: str) -> Awaitable[NamespaceInfo]:
@@ -783,11 +857,11 @@ class AsyncStore:
         cursor: Optional[str] = None,
         limit: Optional[int] = None,
     ) -> Awaitable[List[StreamSummary]]:
-        """A namespace's streams in byte order of their names (see :meth:`Store.list_streams`)."""
+        """A namespace's streams in byte order of their names."""
     def list_categories(self, namespace: str) -> Awaitable[List[CategorySummary]]:
-        """A namespace's categories in byte order, with stream and message counts."""
+        """A namespace's categories with their stream and message counts."""
     def close(self) -> Awaitable[None]:
-        """Close the store: subscriptions end, later calls raise :class:`ClosedError`."""
+        """Closes the store (awaitable): subscriptions end, later calls raise ``ClosedError``."""
     def __aenter__(self) -> Awaitable["AsyncStore"]: ...
     def __aexit__(
         self,
@@ -798,9 +872,7 @@ class AsyncStore:
 
 @final
 class Server:
-    """The bundled HTTP server running in this process (from :func:`serve`).
-
-    Usable as a context manager (closes on exit).
+    """A running server (from ``serve``). Usable as a context manager (closes on exit).
 
     Attributes
     ----------
@@ -824,9 +896,9 @@ class Server:
     def backend(self) -> Literal["sqlite", "postgres"]: ...
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
+        """Whether ``close`` was called."""
     def close(self, grace: float = 1.0) -> None:
-        """Stop the server: no new connections, open ones get ``grace`` seconds to finish."""
+        """Stops the server: no new connections, open ones get ``grace`` seconds to finish."""
     def __enter__(self) -> "Server": ...
     def __exit__(
         self,
@@ -843,24 +915,21 @@ def serve(
     data_dir: Optional[str] = None,
     host: Optional[str] = None,
 ) -> Server:
-    """Start the server of ``messagedb serve`` in this process (EventoDB-compatible ``/rpc``,
-    ``/subscribe``, ``/import``, ``/health``, ``/metrics``).
+    """Start the server of ``messagedb serve`` in this process, on the shared runtime.
 
     Parameters
     ----------
     port : int
-        The port; 0 picks a free one. Outside 0-65535 raises ``InvalidRequestError``.
+        The port; 0 picks a free one.
     test_mode : bool
-        In-memory SQLite (unless ``db_url`` is given) and relaxed authentication: a client without
-        a token gets a namespace of its own.
+        In-memory SQLite (unless ``db_url`` is given) and relaxed authentication.
     db_url : str, optional
         ``"postgres://…"`` or ``"sqlite://<dir>"``.
     token : str, optional
-        The ``default`` namespace's token; generated (or the well-known test token in test mode)
+        The ``default`` namespace's token; generated (the well-known test token in test mode)
         when ``None``.
     data_dir : str, optional
-        The SQLite directory when there is no ``db_url`` and not in test mode (default
-        ``./messagedb-data``).
+        The SQLite directory without ``db_url`` and test mode (default ``./messagedb-data``).
     host : str, optional
         The address to bind (default ``127.0.0.1``, loopback only: test mode's ``default`` token
         is public; ``"0.0.0.0"`` or ``"::"`` listens on every interface).
@@ -868,19 +937,18 @@ def serve(
     Returns
     -------
     Server
-        With its ``url``, ``port`` and ``token``.
+        With its ``url``, ``port`` and ``token``; close it (or use ``with``) when done.
 
     Raises
     ------
     InvalidRequestError
-        A port outside 0-65535.
+        A port outside 0–65535.
     MessageDBError
-        With code ``"SERVER_START_FAILED"``: a bad token, a store that cannot be opened, a port in
-        use.
+        Code ``"SERVER_START_FAILED"``: a bad token, a store that cannot be opened, a port in use.
     """
 
 def category(name: str) -> str:
-    """The category of a stream: the text before the first ``-`` (the whole name without one).
+    """The category of a stream: the text before the first ``-`` (the whole name when there is none).
 
     Examples
     --------
@@ -892,12 +960,13 @@ def id(name: str) -> Optional[str]:
     """The id of a stream: the text after the first ``-``, ``None`` when there is no ``-``."""
 
 def cardinal_id(name: str) -> Optional[str]:
-    """The cardinal id of a stream: its id up to the first ``+``, ``None`` without an id."""
+    """The cardinal id of a stream: its id up to the first ``+``, ``None`` when there is no id."""
 
 def error_codes() -> List[Tuple[str, int, bool]]:
-    """Every error code of messagedb as ``(code, http_status, retryable)``: the table every surface
-    shares. ``retryable`` says whether an error of that code may succeed when tried again
-    (``BACKEND_ERROR`` only; each such error says whether it does)."""
+    """Every error code of messagedb, as ``(code, http_status, retryable)``: the table every surface
+    shares (core's ``ErrorCode``). ``retryable`` says whether an error of that code may succeed when
+    tried again (``BACKEND_ERROR`` only; each such error says whether it does).
+    """
 
 def is_category(name: str) -> bool:
     """Whether a name is a category (has no ``-``) rather than one entity's stream."""
@@ -912,4 +981,6 @@ def hash64(value: str) -> int:
     """
 
 def _bench_rust_writes(url: str, n: int) -> float:
-    """Benchmark helper: ``n`` writes through the Rust API to ``url``; returns seconds."""
+    """Opens ``url`` and writes ``n`` messages through the Rust API, in the loop ``bench.py`` runs through
+    ``Store.write``; returns the seconds the writes took (opening excluded).
+    """

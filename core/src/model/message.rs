@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::json::JsonObject;
 use super::time::format_time;
 use crate::Result;
-use crate::rules::check_type;
+use crate::rules;
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl NewMessage {
     /// `INVALID_REQUEST` when the type is empty or `data` is not an object.
     pub fn new(message_type: impl Into<String>, data: serde_json::Value) -> Result<Self> {
         let message_type = message_type.into();
-        check_type(&message_type)?;
+        rules::check_type(&message_type)?;
         Ok(NewMessage {
             message_type,
             data: JsonObject::from_value(&data, "message.data")?,
@@ -74,6 +74,55 @@ impl NewMessage {
     pub fn with_id(mut self, id: Uuid) -> Self {
         self.id = Some(id);
         self
+    }
+
+    /// The rules of a written message ([`rules::check_message`]); the fields are public, so the
+    /// store checks them again before a write.
+    pub(crate) fn check(&self) -> Result<()> {
+        rules::check_message(
+            &self.message_type,
+            self.metadata.as_ref().map(JsonObject::as_str),
+        )
+    }
+}
+
+/// A message to write as a surface receives it, before any rule: the type, the data and metadata
+/// as JSON text, the id as text. The server fills it from the request's JSON, the npm package from
+/// JS values, the Python package from Python values; [`MessageInput::parse`] applies every rule, so
+/// the three answer bad input alike.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageInput<'a> {
+    /// The message type.
+    pub message_type: &'a str,
+    /// JSON text of the data (must be an object).
+    pub data: &'a str,
+    /// JSON text of the metadata (an object, or `null` for none); `None` for none.
+    pub metadata: Option<&'a str>,
+    /// The id: absent or `""` = generated, else a UUID.
+    pub id: Option<&'a str>,
+}
+
+impl MessageInput<'_> {
+    /// The message, checked: a non-empty type, data and metadata that are JSON objects within the
+    /// rules of [`rules::check_json`], an id that is a UUID. `id_field` names where the id came
+    /// from in the error message (`"message.id"`, or `"options.id"` for a single write).
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST`, naming the first field that breaks a rule.
+    pub fn parse(self, id_field: &str) -> Result<NewMessage> {
+        rules::check_type(self.message_type)?;
+        let data = JsonObject::from_json(self.data, "message.data")?;
+        let metadata = match self.metadata {
+            None | Some("null") => None,
+            Some(text) => Some(JsonObject::from_json(text, "message.metadata")?),
+        };
+        let id = rules::message_id(self.id, id_field)?;
+        Ok(NewMessage::from_parts(
+            self.message_type,
+            data,
+            metadata,
+            id,
+        ))
     }
 }
 
@@ -128,5 +177,19 @@ impl Message {
     /// (`2024-01-15T10:30:00.123456Z`), the wire format.
     pub fn time_rfc3339(&self) -> String {
         format_time(self.time)
+    }
+
+    /// The rules of an imported message: those of a written one, a stream name, and positions
+    /// within [`rules::MAX_IMPORTED_POSITION`].
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST`.
+    pub fn check_imported(&self) -> Result<()> {
+        rules::check_stream_name(&self.stream_name)?;
+        rules::check_message(
+            &self.message_type,
+            self.metadata.as_ref().map(JsonObject::as_str),
+        )?;
+        rules::check_imported_positions(self.position, self.global_position)
     }
 }

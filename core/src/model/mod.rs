@@ -1,14 +1,17 @@
 //! The model: messages, their JSON and times, the options of each operation and what operations
-//! return.
+//! return, and the options a store is opened with. It depends on nothing else in the crate but
+//! the error type and the input rules; everything else depends on it.
 
+mod config;
 mod json;
 mod message;
 mod options;
 mod results;
 mod time;
 
+pub use config::{DEFAULT_NAMESPACE, Durability, StoreOptions};
 pub use json::JsonObject;
-pub use message::{Message, NewMessage};
+pub use message::{Message, MessageInput, NewMessage};
 pub(crate) use options::batch_limit;
 pub use options::{
     CategoryOpts, ConsumerGroup, DEFAULT_BATCH_SIZE, GetStreamOpts, ListStreamsOpts,
@@ -19,3 +22,4 @@ pub use results::{
     NamespaceSummary, StreamSummary, WriteResult,
 };
 pub use time::format_time;
+pub(crate) use time::now;

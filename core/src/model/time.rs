@@ -3,6 +3,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serializer;
 
+/// Now, truncated to the microsecond precision messages are stored with.
+pub(crate) fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
 /// Formats a time as the wire format: RFC 3339, `Z`, microseconds with trailing zeros trimmed.
 pub fn format_time(time: DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};

@@ -1,8 +1,7 @@
 //! `stream.*` methods.
 
-use messagedb::{GetStreamOpts, JsonObject, Namespace, NewMessage, WriteOpts};
+use messagedb::{GetStreamOpts, MessageInput, Namespace, NewMessage, WriteOpts};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 use super::args::{self, Fields, Kind, kind, non_empty, opt_number, opt_string, options};
 use super::encode;
@@ -10,37 +9,40 @@ use crate::error::ApiError;
 
 const STREAM_NAME: &str = "streamName must be a non-empty string";
 
-/// A message object `{type, data, metadata?, id?}` (the id is read only when `with_id`).
+/// A message object `{type, data, metadata?, id?}` (the id is read only when `with_id`): the JSON
+/// kinds are read here, every rule is core's (`MessageInput::parse`, `rules::message_id`).
 fn message(raw: Option<&RawValue>, with_id: bool) -> Result<NewMessage, ApiError> {
     let fields = args::object(raw, "message must be an object")?
         .ok_or_else(|| ApiError::invalid("message must be an object"))?;
-    let message_type = non_empty(
+    let message_type = args::string(
         fields.get("type").copied(),
         "message.type must be a non-empty string",
     )?;
-    let data = fields
-        .get("data")
-        .filter(|d| kind(d) == Kind::Object)
-        .ok_or_else(|| ApiError::invalid("message.data must be an object"))?;
-    let data = JsonObject::from_raw(data, "message.data")?;
-    let metadata = match fields.get("metadata") {
-        None => None,
-        Some(m) if kind(m) == Kind::Null => None,
-        Some(m) if kind(m) == Kind::Object => Some(JsonObject::from_raw(m, "message.metadata")?),
-        Some(_) => return Err(ApiError::invalid("message.metadata must be an object")),
+    let input = MessageInput {
+        message_type: &message_type,
+        // Absent data is not an object, as `null` is not.
+        data: fields.get("data").map_or("null", |d| d.get()),
+        metadata: fields.get("metadata").map(|m| m.get()),
+        id: None,
     };
-    let id = if with_id {
-        message_id(&fields, "message.id")?
-    } else {
-        None
-    };
-    Ok(NewMessage::from_parts(message_type, data, metadata, id))
+    let message = input.parse("message.id")?;
+    match with_id {
+        true => with_id_of(message, &fields, "message.id"),
+        false => Ok(message),
+    }
 }
 
-/// An optional id: absent, null or `""` = generated (core's rule).
-fn message_id(fields: &Fields<'_>, name: &str) -> Result<Option<Uuid>, ApiError> {
+/// The message with the id field of `fields` (`name` in messages), when it has one.
+fn with_id_of(
+    message: NewMessage,
+    fields: &Fields<'_>,
+    name: &str,
+) -> Result<NewMessage, ApiError> {
     let text = opt_string(fields, "id", &format!("{name} must be a string"))?;
-    Ok(messagedb::rules::message_id(text.as_deref(), name)?)
+    Ok(match messagedb::rules::message_id(text.as_deref(), name)? {
+        Some(id) => message.with_id(id),
+        None => message,
+    })
 }
 
 /// `stream.write(streamName, message, options?)`.
@@ -51,11 +53,9 @@ pub async fn write(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiErro
         ));
     }
     let stream = non_empty(Some(args[0]), STREAM_NAME)?;
-    let mut message = message(Some(args[1]), false)?;
+    let message = message(Some(args[1]), false)?;
     let opts = options(args, 2)?.unwrap_or_default();
-    if let Some(id) = message_id(&opts, "options.id")? {
-        message = message.with_id(id);
-    }
+    let message = with_id_of(message, &opts, "options.id")?;
     let mut write = WriteOpts::default();
     write.expected_version = opt_number(
         &opts,

@@ -1,4 +1,16 @@
-//! The storage traits every backend implements.
+//! Storage: the traits every backend implements, the commit log they publish to, and one folder
+//! per backend. This layer depends only on the model (`crate::model`), the input rules and the
+//! error type; the facade (`crate::store`) and subscriptions (`crate::subscribe`) sit on top.
+//!
+//! The traits are crate-private: a backend is added inside this crate, next to these two, and
+//! must pass the conformance suite (`core/tests/conformance`) on its own.
+
+mod commits;
+pub(crate) mod handles;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+pub(crate) use commits::{Commit, CommitLog};
 
 use std::sync::Arc;
 
@@ -10,7 +22,6 @@ use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
     Message, NamespaceInfo, NamespaceOpts, NamespaceSummary, NewMessage, StreamSummary, WriteOpts,
 };
-use crate::subscribe::CommitLog;
 
 /// A storage backend: the namespace registry and access to each namespace's messages.
 ///
@@ -33,7 +44,7 @@ use crate::subscribe::CommitLog;
 /// Inputs reaching a backend were already validated by [`crate::Store`] (non-empty names and
 /// types, batch sizes in range, JSON objects).
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
+pub(crate) trait Backend: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn kind(&self) -> &'static str;
 
@@ -91,8 +102,15 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// One namespace's messages.
+///
+/// **Threads.** Callers poll these futures on threads that must not block for long: a server
+/// serving thread (one per core, each serving its connections to the end), the JS main thread, an
+/// asyncio worker. A method may do bounded work on the caller's thread, no more than a small read
+/// costs; anything longer (a SQLite commit to a file with its fsync, the rows of a SQLite read past
+/// its first 100) runs on tokio's blocking pool, and PostgreSQL I/O is asynchronous. Decided by
+/// measurement: `messagedb-bench-reads` times small server requests while 10,000-row reads run.
 #[async_trait]
-pub trait NamespaceBackend: Send + Sync + 'static {
+pub(crate) trait NamespaceBackend: Send + Sync + 'static {
     /// Writes messages (one or more) to one stream atomically at contiguous positions, checking
     /// `expected_version` against the stream's version inside the same transaction.
     ///

@@ -17,11 +17,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use self::conn::{map_error, migrate, open_connection};
 use self::namespace::SqliteNamespace;
+use crate::backend::handles::{Closable, Handles};
 use crate::backend::{Backend, NamespaceBackend};
-use crate::handles::{Closable, Handles};
 use crate::migrations::SQLITE_METADATA;
+use crate::model::{DEFAULT_NAMESPACE, Durability, JsonObject, now};
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
-use crate::store::{DEFAULT_NAMESPACE, Durability, SqliteLocation, now, stored_object};
 use crate::{Error, Result};
 
 /// The metadata file's name inside a store directory.
@@ -35,7 +35,7 @@ pub(crate) struct SqliteBackend {
     durability: Durability,
     meta: Mutex<Connection>,
     /// Namespace databases by id; the registry's creation time tells one namespace of an id from
-    /// a later one (crate::handles).
+    /// a later one (crate::backend::handles).
     namespaces: Handles<SqliteNamespace, i64>,
     closed: AtomicBool,
 }
@@ -304,7 +304,7 @@ impl Backend for SqliteBackend {
             message_count,
             stream_count,
             last_activity: last.and_then(DateTime::from_timestamp_micros),
-            metadata: stored_object(row.metadata),
+            metadata: row.metadata.map(JsonObject::from_stored),
         })
     }
 
@@ -345,6 +345,12 @@ pub mod testing {
 
     use super::*;
 
+    /// Whether every SQLite read runs whole on the caller's thread (benchmarks compare with it);
+    /// by default a read of more than 100 rows reads the rest on tokio's blocking pool.
+    pub fn inline_reads(all: bool) {
+        super::namespace::ALL_INLINE.store(all, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Creates namespace `id` in the store directory `dir` with its database at migration `version`.
     ///
     /// # Errors
@@ -378,5 +384,34 @@ pub mod testing {
 impl Closable for SqliteNamespace {
     fn close(&self) {
         SqliteNamespace::close(self);
+    }
+}
+
+/// Where a SQLite store lives.
+#[derive(Debug, Clone)]
+pub(crate) enum SqliteLocation {
+    Memory,
+    Directory(std::path::PathBuf),
+}
+
+impl SqliteLocation {
+    /// Reads a store URL that is not PostgreSQL's: `sqlite::memory:`, `sqlite://<dir>` or a path.
+    pub(crate) fn parse(url: &str) -> Result<SqliteLocation> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if rest.is_empty() {
+            return Err(Error::invalid(format!("not a store URL: '{url}'")));
+        }
+        if rest == ":memory:" {
+            return Ok(SqliteLocation::Memory);
+        }
+        if rest.contains("://") {
+            return Err(Error::invalid(format!(
+                "unknown store URL scheme: '{url}' (expected sqlite:// or postgres://)"
+            )));
+        }
+        Ok(SqliteLocation::Directory(rest.into()))
     }
 }

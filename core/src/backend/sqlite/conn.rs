@@ -9,8 +9,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
 use uuid::Uuid;
 
 use crate::migrations::Migration;
+use crate::model::Durability;
 use crate::model::{JsonObject, Message};
-use crate::store::Durability;
 use crate::{Error, Result};
 
 /// How long a connection waits for another process's lock before failing as retryable.

@@ -6,16 +6,17 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::{PgConnection, PgPool};
 
+use super::call::PgWrite;
 use super::conns::PgConnections;
 use super::read::{self, ReadSql};
 use super::schema::{map_error, namespace_lock, quote};
-use super::write::{PgWrite, PgWriter};
+use super::write::PgWriter;
+use crate::backend::CommitLog;
 use crate::backend::NamespaceBackend;
 use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
     Message, NewMessage, StreamSummary, WriteOpts,
 };
-use crate::subscribe::CommitLog;
 use crate::{Error, Result, names};
 
 /// Runs a read on a lent connection, returning it to the idle ones only when the read completed.

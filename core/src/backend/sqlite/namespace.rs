@@ -10,20 +10,30 @@ use rusqlite::Connection;
 use super::conn::{migrate, open_connection};
 use super::read;
 use super::write::{SqliteWriter, WriteOp, WriteOutcome};
+use crate::backend::CommitLog;
 use crate::backend::NamespaceBackend;
 use crate::migrations::SQLITE_NAMESPACE;
+use crate::model::Durability;
 use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
-    Message, NewMessage, StreamSummary, WriteOpts,
+    Message, NewMessage, StreamSummary, WriteOpts, batch_limit,
 };
-use crate::store::Durability;
-use crate::subscribe::CommitLog;
 use crate::{Error, Result};
 
 /// Read connections kept open per file database.
 const READ_POOL_SIZE: usize = 4;
 /// How often a file database with subscribers is checked for other processes' commits.
 const OTHER_WRITERS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The most rows a read returns on the caller's thread. A read that may return more reads its
+/// first [`INLINE_ROWS`] there and the rest on tokio's blocking pool, so that a large read never
+/// holds up the caller's thread (a server serving thread, the JS main thread, an asyncio worker)
+/// for longer than a small one, while a small read (a version, a last message, a tail poll) pays
+/// no thread handoff. Measured by `messagedb-bench --case server_small_during_large_reads`.
+const INLINE_ROWS: i64 = 100;
+
+/// Benchmarks compare with every read on the caller's thread (`testing::inline_reads`).
+pub(crate) static ALL_INLINE: AtomicBool = AtomicBool::new(false);
 
 /// Where reads run: on the one connection of an in-memory database, or on a pool over a file.
 enum Readers {
@@ -34,12 +44,17 @@ enum Readers {
     },
 }
 
+/// The read side of a namespace, shared with reads that run on the blocking pool.
+struct Reads {
+    readers: Readers,
+    closed: AtomicBool,
+}
+
 /// One namespace's database.
 pub(crate) struct SqliteNamespace {
     writer: Arc<SqliteWriter>,
-    readers: Readers,
+    reads: Arc<Reads>,
     log: Arc<CommitLog>,
-    closed: AtomicBool,
     /// Whether a task watches the file for other processes' commits.
     watching: AtomicBool,
 }
@@ -65,15 +80,60 @@ impl SqliteNamespace {
         };
         Ok(SqliteNamespace {
             writer: Arc::new(SqliteWriter::new(conn, path.is_some(), log.clone())),
-            readers,
+            reads: Arc::new(Reads {
+                readers,
+                closed: AtomicBool::new(false),
+            }),
             log,
-            closed: AtomicBool::new(false),
             watching: AtomicBool::new(false),
         })
     }
 
-    /// Runs a read on a read connection.
+    /// Runs a read on a read connection, on the caller's thread.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.reads.run(f)
+    }
+
+    /// Runs a read on tokio's blocking pool (on the caller's thread outside a runtime).
+    async fn read_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let reads = self.reads.clone();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return reads.run(f);
+        }
+        tokio::task::spawn_blocking(move || reads.run(f))
+            .await
+            .map_err(|e| Error::backend("a read's thread failed", false, e))?
+    }
+
+    /// Whether a read of at most `limit` rows (`None` = unlimited) runs whole on the caller's
+    /// thread.
+    fn inline(limit: Option<i64>) -> bool {
+        limit.is_some_and(|l| l <= INLINE_ROWS) || ALL_INLINE.load(Ordering::Relaxed)
+    }
+
+    /// Ends subscriptions and refuses further calls; in-flight writes finish.
+    pub(crate) fn close(&self) {
+        self.reads.closed.store(true, Ordering::Release);
+        self.writer.close();
+        self.log.close();
+        if let Readers::Pool { idle, .. } = &self.reads.readers {
+            idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<WriteOutcome> {
+        if self.reads.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        self.writer.submit(op).await
+    }
+}
+
+impl Reads {
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
@@ -99,23 +159,6 @@ impl SqliteNamespace {
             }
         }
     }
-
-    /// Ends subscriptions and refuses further calls; in-flight writes finish.
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.writer.close();
-        self.log.close();
-        if let Readers::Pool { idle, .. } = &self.readers {
-            idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        }
-    }
-
-    async fn submit(&self, op: WriteOp) -> Result<WriteOutcome> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(Error::Closed);
-        }
-        self.writer.submit(op).await
-    }
 }
 
 #[async_trait]
@@ -138,7 +181,34 @@ impl NamespaceBackend for SqliteNamespace {
     }
 
     async fn get_stream(&self, stream_name: &str, opts: &GetStreamOpts) -> Result<Vec<Message>> {
-        self.read(|c| read::get_stream(c, stream_name, opts))
+        let limit = batch_limit(opts.batch_size)?;
+        if Self::inline(limit) {
+            return self.read(|c| read::get_stream(c, stream_name, opts));
+        }
+        if opts.global_position.is_some() {
+            // Positions and global positions need not grow together in an imported stream, so
+            // this read cannot be continued from its first rows: it runs whole off the thread.
+            let (stream, opts) = (stream_name.to_owned(), *opts);
+            return self
+                .read_blocking(move |c| read::get_stream(c, &stream, &opts))
+                .await;
+        }
+        let first = opts.batch_size(INLINE_ROWS);
+        let mut page = self.read(|c| read::get_stream(c, stream_name, &first))?;
+        let Some(last) = page.last().filter(|_| page.len() as i64 == INLINE_ROWS) else {
+            return Ok(page);
+        };
+        // The rest is the same read after the last row (an atomic snapshot is not needed: what
+        // committed in between comes after it in the stream).
+        let rest = opts
+            .position(last.position + 1)
+            .batch_size(limit.map_or(-1, |l| l - INLINE_ROWS));
+        let stream = stream_name.to_owned();
+        page.extend(
+            self.read_blocking(move |c| read::get_stream(c, &stream, &rest))
+                .await?,
+        );
+        Ok(page)
     }
 
     async fn get_last(
@@ -154,7 +224,28 @@ impl NamespaceBackend for SqliteNamespace {
     }
 
     async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
-        self.read(|c| read::get_category(c, category, opts))
+        let limit = batch_limit(opts.batch_size)?;
+        if Self::inline(limit) {
+            return self.read(|c| read::get_category(c, category, opts));
+        }
+        let first = opts.clone().batch_size(INLINE_ROWS);
+        let mut page = self.read(|c| read::get_category(c, category, &first))?;
+        let Some(last) = page.last().filter(|_| page.len() as i64 == INLINE_ROWS) else {
+            return Ok(page);
+        };
+        // The rest is the same read after the last row. It sees at least what the first part saw:
+        // on SQLite global positions increase in commit order (Guarantee 2), so nothing can commit
+        // later below the last row's position.
+        let rest = opts
+            .clone()
+            .position(last.global_position + 1)
+            .batch_size(limit.map_or(-1, |l| l - INLINE_ROWS));
+        let category = category.to_owned();
+        page.extend(
+            self.read_blocking(move |c| read::get_category(c, &category, &rest))
+                .await?,
+        );
+        Ok(page)
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
@@ -187,7 +278,8 @@ impl NamespaceBackend for SqliteNamespace {
     /// subscribers, one task per namespace checks the file's last global position and wakes them
     /// (they then read storage) when it moved past what this process published.
     fn watch_other_writers(self: Arc<Self>) {
-        if matches!(self.readers, Readers::Shared(_)) || self.watching.swap(true, Ordering::AcqRel)
+        if matches!(self.reads.readers, Readers::Shared(_))
+            || self.watching.swap(true, Ordering::AcqRel)
         {
             return;
         }
@@ -202,7 +294,7 @@ impl NamespaceBackend for SqliteNamespace {
             loop {
                 tick.tick().await;
                 let Some(ns) = weak.upgrade() else { return };
-                if ns.closed.load(Ordering::Acquire) || !ns.log.has_subscribers() {
+                if ns.reads.closed.load(Ordering::Acquire) || !ns.log.has_subscribers() {
                     ns.watching.store(false, Ordering::Release);
                     return;
                 }

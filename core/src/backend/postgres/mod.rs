@@ -3,6 +3,7 @@
 //! Message DB clients work against it unchanged, and an existing Message DB database is served as
 //! it is.
 
+mod call;
 mod conns;
 mod namespace;
 mod read;
@@ -26,11 +27,11 @@ use self::schema::{
     REGISTRY_LOCK, latest_namespace_version, map_error, migrate_namespace, migrate_registry, quote,
     schema_for,
 };
+use crate::backend::handles::{Closable, Handles};
 use crate::backend::{Backend, NamespaceBackend};
-use crate::handles::{Closable, Handles};
+use crate::model::{DEFAULT_NAMESPACE, StoreOptions, now};
 use crate::model::{NamespaceInfo, NamespaceOpts, NamespaceSummary};
 use crate::rules::check_namespace_id;
-use crate::store::{DEFAULT_NAMESPACE, StoreOptions, now};
 use crate::{Error, Result};
 
 /// The schema of the `default` namespace unless the URL names another.
@@ -266,7 +267,7 @@ impl PostgresBackend {
     }
 
     /// The namespace's schema handle, confirmed by the registry within `token::TRUST`
-    /// (crate::handles): a schema another process deleted, maybe with the namespace created again
+    /// (crate::backend::handles): a schema another process deleted, maybe with the namespace created again
     /// in a new schema, is never used past that.
     async fn pg_namespace(&self, id: &str) -> Result<Arc<PgNamespace>> {
         self.check_open()?;

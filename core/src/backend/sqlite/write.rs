@@ -23,10 +23,11 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::conn::map_error;
+use crate::backend::CommitLog;
+use crate::model::now;
 use crate::model::{BatchResult, ImportResult, Message, NewMessage};
 use crate::rules::{MAX_GLOBAL_POSITION, positions_exhausted};
-use crate::subscribe::CommitLog;
-use crate::{Error, Result, names, store};
+use crate::{Error, Result, names};
 
 /// What a writer asks the leader to do.
 pub(crate) enum WriteOp {
@@ -118,6 +119,8 @@ impl SqliteWriter {
     /// One operation in its own transaction, now, on this thread. The queue's lock is held through
     /// the commit and its publication, so subscribers learn of commits in the order they happened.
     fn commit_now(&self, op: WriteOp) -> Result<WriteOutcome> {
+        // Invariant: the queue's lock is held from before the commit until after it is published,
+        // so publications are in commit order.
         let q = self.queue();
         if q.closed {
             return Err(Error::Closed);
@@ -239,6 +242,9 @@ impl SqliteWriter {
                         last.max(b.last_global_position),
                     ))
                 });
+                // Invariant: one leader at a time (`leading` in the queue) commits and publishes,
+                // so commits reach the log in commit order, which is global-position order
+                // (Guarantee 3); a second leader could publish a later commit first.
                 if storage_changed {
                     self.log.publish(None, None);
                 } else if range.is_some() {
@@ -290,7 +296,7 @@ fn write(
     if several {
         conn.execute_batch("SAVEPOINT batch").map_err(map_error)?;
     }
-    let time = store::now();
+    let time = now();
     let micros = time.timestamp_micros();
     let category = names::category(stream_name);
     let hash = names::stream_hash(stream_name);
