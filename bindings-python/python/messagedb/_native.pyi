@@ -305,7 +305,8 @@ class Subscription:
     """Messages as they come: the history from the start position, then live ones, exactly once
     and in order.
 
-    Iterating blocks (with the GIL released) until the next message commits. The iteration ends
+    Iterating blocks (with the GIL released) until the next message commits; Ctrl-C interrupts a
+    waiting iteration (``KeyboardInterrupt``). The iteration ends
     when the subscription, the store or the namespace is closed. Closing it (``close()``, a
     ``with`` block, or dropping the last reference) frees it at once.
     """

@@ -45,6 +45,17 @@ fn with_id_of(
     })
 }
 
+/// The write options `{expectedVersion?}`.
+fn write_opts(opts: &Fields<'_>) -> Result<WriteOpts, ApiError> {
+    let mut write = WriteOpts::default();
+    write.expected_version = opt_number(
+        opts,
+        "expectedVersion",
+        "options.expectedVersion must be a number",
+    )?;
+    Ok(write)
+}
+
 /// `stream.write(streamName, message, options?)`.
 pub async fn write(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiError> {
     if args.len() < 2 {
@@ -56,12 +67,7 @@ pub async fn write(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiErro
     let message = message(Some(args[1]), false)?;
     let opts = options(args, 2)?.unwrap_or_default();
     let message = with_id_of(message, &opts, "options.id")?;
-    let mut write = WriteOpts::default();
-    write.expected_version = opt_number(
-        &opts,
-        "expectedVersion",
-        "options.expectedVersion must be a number",
-    )?;
+    let write = write_opts(&opts)?;
     let r = ns.write(&stream, message, write).await?;
     encode::json(&r)
 }
@@ -79,13 +85,7 @@ pub async fn write_batch(ns: &Namespace, args: &[&RawValue]) -> Result<(String, 
         .into_iter()
         .map(|m| message(Some(m), true))
         .collect::<Result<Vec<_>, _>>()?;
-    let opts = options(args, 2)?.unwrap_or_default();
-    let mut write = WriteOpts::default();
-    write.expected_version = opt_number(
-        &opts,
-        "expectedVersion",
-        "options.expectedVersion must be a number",
-    )?;
+    let write = write_opts(&options(args, 2)?.unwrap_or_default())?;
     let n = messages.len() as u64;
     let r = ns.write_batch(&stream, messages, write).await?;
     Ok((encode::json(&r)?, n))
