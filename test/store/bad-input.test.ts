@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { InvalidRequestError, MessageStore, serve } from "messagedb";
 import { HttpStore } from "./http-client";
-import { expectRejects } from "./scenarios";
+import { expectRejects } from "./expect";
 import type { NamespaceLike, StoreLike } from "./types";
 import { removeTempDirs, tempDir } from "./util";
 

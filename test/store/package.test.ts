@@ -24,7 +24,7 @@ import {
   VersionConflictError,
 } from "messagedb";
 import { HttpStore } from "./http-client";
-import { expectRejects } from "./scenarios";
+import { expectRejects } from "./expect";
 
 const md5Hash64 = (v: string) => createHash("md5").update(v, "utf8").digest().readBigInt64BE(0);
 

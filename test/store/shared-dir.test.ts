@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { MessageStore, serve, VersionConflictError } from "messagedb";
 import { cleanupAfterAll, makeToken, startServer, tempDir } from "../harness";
 import { HttpNamespace, HttpStore } from "./http-client";
-import { expectRejects } from "./scenarios";
+import { expectRejects } from "./expect";
 import type { Message, NamespaceLike } from "./types";
 import { take, within } from "./util";
 
