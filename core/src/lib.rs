@@ -14,6 +14,7 @@ pub mod record;
 pub mod rules;
 mod store;
 mod subscribe;
+pub mod threads;
 pub mod token;
 
 /// Test support (upgrade tests); not a stable API.

@@ -107,8 +107,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
 /// serving thread (one per core, each serving its connections to the end), the JS main thread, an
 /// asyncio worker. A method may do bounded work on the caller's thread, no more than a small read
 /// costs; anything longer (a SQLite commit to a file with its fsync, the rows of a SQLite read past
-/// its first 100) runs on tokio's blocking pool, and PostgreSQL I/O is asynchronous. Decided by
-/// measurement: `messagedb-bench-reads` times small server requests while 10,000-row reads run.
+/// its first [`crate::threads::INLINE_ROWS`]) runs on tokio's blocking pool, and PostgreSQL I/O
+/// is asynchronous. Decided by measurement (`crate::threads`).
 #[async_trait]
 pub(crate) trait NamespaceBackend: Send + Sync + 'static {
     /// Writes messages (one or more) to one stream atomically at contiguous positions, checking

@@ -24,12 +24,7 @@ pub async fn get(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiError>
     get.correlation = opt_string(&opts, "correlation", "options.correlation must be a string")?;
     get.consumer_group = consumer_group(&opts)?;
     let messages = ns.get_category(&category, &get).await?;
-    encode::json(
-        &messages
-            .iter()
-            .map(encode::CategoryMessage::from)
-            .collect::<Vec<_>>(),
-    )
+    encode::messages(messages, encode::Shape::Category).await
 }
 
 /// `options.consumerGroup`: `{}` or absent = none; both members or neither.

@@ -70,3 +70,41 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
         )
     })
 }
+
+/// The rows of an answer of messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// [`StreamMessage`] rows.
+    Stream,
+    /// [`CategoryMessage`] rows.
+    Category,
+}
+
+/// JSON text of messages, encoded on the blocking pool when they are many
+/// (`messagedb::threads`), so that a long answer does not hold up the other connections of this
+/// serving thread.
+pub async fn messages(messages: Vec<Message>, shape: Shape) -> Result<String, ApiError> {
+    if !messagedb::threads::off_thread(messages.len() as i64) {
+        return encode_messages(&messages, shape);
+    }
+    tokio::task::spawn_blocking(move || encode_messages(&messages, shape))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                messagedb::ErrorCode::Backend,
+                format!("cannot encode the result: {e}"),
+            )
+        })?
+}
+
+fn encode_messages(messages: &[Message], shape: Shape) -> Result<String, ApiError> {
+    match shape {
+        Shape::Stream => json(&messages.iter().map(StreamMessage::from).collect::<Vec<_>>()),
+        Shape::Category => json(
+            &messages
+                .iter()
+                .map(CategoryMessage::from)
+                .collect::<Vec<_>>(),
+        ),
+    }
+}

@@ -104,12 +104,7 @@ pub async fn get(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiError>
     )?;
     get.batch_size = opt_number(&opts, "batchSize", "options.batchSize must be a number")?;
     let messages = ns.get_stream(&stream, &get).await?;
-    encode::json(
-        &messages
-            .iter()
-            .map(encode::StreamMessage::from)
-            .collect::<Vec<_>>(),
-    )
+    encode::messages(messages, encode::Shape::Stream).await
 }
 
 /// `stream.last(streamName, options?)`.

@@ -348,7 +348,7 @@ pub mod testing {
     /// Whether every SQLite read runs whole on the caller's thread (benchmarks compare with it);
     /// by default a read of more than 100 rows reads the rest on tokio's blocking pool.
     pub fn inline_reads(all: bool) {
-        super::namespace::ALL_INLINE.store(all, std::sync::atomic::Ordering::Relaxed);
+        crate::threads::set_all_inline(all);
     }
 
     /// Creates namespace `id` in the store directory `dir` with its database at migration `version`.

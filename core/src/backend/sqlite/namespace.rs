@@ -18,22 +18,13 @@ use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
     Message, NewMessage, StreamSummary, WriteOpts, batch_limit,
 };
+use crate::threads::{self, INLINE_ROWS};
 use crate::{Error, Result};
 
 /// Read connections kept open per file database.
 const READ_POOL_SIZE: usize = 4;
 /// How often a file database with subscribers is checked for other processes' commits.
 const OTHER_WRITERS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// The most rows a read returns on the caller's thread. A read that may return more reads its
-/// first [`INLINE_ROWS`] there and the rest on tokio's blocking pool, so that a large read never
-/// holds up the caller's thread (a server serving thread, the JS main thread, an asyncio worker)
-/// for longer than a small one, while a small read (a version, a last message, a tail poll) pays
-/// no thread handoff. Measured by `messagedb-bench --case server_small_during_large_reads`.
-const INLINE_ROWS: i64 = 100;
-
-/// Benchmarks compare with every read on the caller's thread (`testing::inline_reads`).
-pub(crate) static ALL_INLINE: AtomicBool = AtomicBool::new(false);
 
 /// Where reads run: on the one connection of an in-memory database, or on a pool over a file.
 enum Readers {
@@ -109,9 +100,10 @@ impl SqliteNamespace {
     }
 
     /// Whether a read of at most `limit` rows (`None` = unlimited) runs whole on the caller's
-    /// thread.
+    /// thread; a larger one reads its first [`INLINE_ROWS`] there and the rest on the blocking
+    /// pool (`crate::threads`).
     fn inline(limit: Option<i64>) -> bool {
-        limit.is_some_and(|l| l <= INLINE_ROWS) || ALL_INLINE.load(Ordering::Relaxed)
+        !threads::off_thread(limit.unwrap_or(i64::MAX))
     }
 
     /// Ends subscriptions and refuses further calls; in-flight writes finish.
