@@ -839,6 +839,7 @@ module.exports.NativeNamespace = nativeBinding.NativeNamespace
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeSubscription = nativeBinding.NativeSubscription
+module.exports._benchInlineReads = nativeBinding._benchInlineReads
 module.exports.cardinalId = nativeBinding.cardinalId
 module.exports.category = nativeBinding.category
 module.exports.errorCodes = nativeBinding.errorCodes

@@ -71,6 +71,12 @@ export declare class NativeSubscription {
   close(): void
 }
 
+/**
+ * Benchmark support, not an API: whether every SQLite read runs whole on the JS thread (the
+ * baseline of `benches/js/bench.ts`'s `event_loop_during_large_reads`).
+ */
+export declare function _benchInlineReads(all: boolean): void
+
 /** The cardinal id of a stream: its id up to the first `+`. */
 export declare function cardinalId(name: string): string | null
 
