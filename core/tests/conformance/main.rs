@@ -93,6 +93,7 @@ macro_rules! backend_suite {
             reads::category_reads_follow_global_order_and_filters,
             reads::consumer_groups_split_streams_and_filter_before_the_limit,
             reads::batch_size_rules,
+            reads::large_reads_equal_the_same_read_in_pages,
             namespaces::default_namespace_exists_and_namespaces_are_isolated,
             namespaces::create_keeps_only_the_token_hash,
             namespaces::list_info_and_delete_report_real_counts,

@@ -331,3 +331,101 @@ pub async fn batch_size_rules(f: &Fixture) {
         .unwrap_err();
     assert_eq!(e.code(), "INVALID_REQUEST");
 }
+
+/// Reads of more than 100 messages (which SQLite continues off the caller's thread after its
+/// first 100 rows) return exactly what the same read returns in pages of 30: stream reads from a
+/// position, category reads with a correlation and a consumer group, with and without a limit.
+pub async fn large_reads_equal_the_same_read_in_pages(f: &Fixture) {
+    let store = f.open().await;
+    let ns = store.namespace("default");
+    for s in 0..12 {
+        let batch: Vec<_> = (0..30)
+            .map(|i| {
+                let m = msg("T", json!({"s": s, "i": i}));
+                match i % 3 {
+                    0 => m
+                        .with_metadata(json!({"correlationStreamName": "order-1"}))
+                        .unwrap(),
+                    _ => m,
+                }
+            })
+            .collect();
+        ns.write_batch(&format!("big-{s}"), batch, WriteOpts::default())
+            .await
+            .unwrap();
+    }
+    let ids = |ms: &[messagedb::Message]| ms.iter().map(|m| m.id).collect::<Vec<_>>();
+    let group = ConsumerGroup::new(1, 3).unwrap();
+    let category_cases = [
+        CategoryOpts::default().batch_size(-1),
+        CategoryOpts::default().batch_size(250).position(20),
+        CategoryOpts::default().batch_size(101),
+        CategoryOpts::default().correlation("order").batch_size(-1),
+        CategoryOpts::default()
+            .consumer_group(group)
+            .batch_size(1000),
+        CategoryOpts::default()
+            .consumer_group(group)
+            .correlation("order")
+            .batch_size(-1),
+    ];
+    let mut longest = 0;
+    for opts in category_cases {
+        let whole = ns.get_category("big", &opts).await.unwrap();
+        let limit = match opts.batch_size {
+            Some(n) if n > 0 => n as usize,
+            _ => usize::MAX,
+        };
+        let mut paged = Vec::new();
+        let mut next = opts.position.unwrap_or(1);
+        while paged.len() < limit {
+            let page = ns
+                .get_category("big", &opts.clone().position(next).batch_size(30))
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            next = last.global_position + 1;
+            paged.extend(page);
+        }
+        paged.truncate(limit);
+        assert!(!whole.is_empty(), "{opts:?} reads nothing");
+        assert_eq!(ids(&whole), ids(&paged), "{opts:?}");
+        longest = longest.max(whole.len());
+    }
+    assert_eq!(longest, 360, "the unlimited read has every message");
+    let batch: Vec<_> = (0..250).map(|i| msg("T", json!({"i": i}))).collect();
+    ns.write_batch("long-1", batch, WriteOpts::default())
+        .await
+        .unwrap();
+    for (from, batch) in [(0, -1), (3, 120), (0, 101)] {
+        let opts = GetStreamOpts::default().position(from).batch_size(batch);
+        let whole = ns.get_stream("long-1", &opts).await.unwrap();
+        let mut paged = Vec::new();
+        loop {
+            let at = from + paged.len() as i64;
+            let page = ns
+                .get_stream("long-1", &opts.position(at).batch_size(30))
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            paged.extend(page);
+        }
+        paged.truncate(if batch > 0 {
+            batch as usize
+        } else {
+            usize::MAX
+        });
+        assert_eq!(
+            ids(&whole),
+            ids(&paged),
+            "stream from {from}, batch {batch}"
+        );
+        assert!(
+            whole.len() > 100,
+            "stream from {from}, batch {batch}: {}",
+            whole.len()
+        );
+    }
+}
