@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod consumer;
 mod error;
 pub mod migrations;
 mod model;

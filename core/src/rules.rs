@@ -57,17 +57,30 @@ pub fn check_text(text: &str, what: &str, max: usize) -> Result<()> {
 /// # Errors
 /// `INVALID_REQUEST`.
 pub fn check_namespace_id(id: &str) -> Result<()> {
+    check_identifier(id, "namespace ID")
+}
+
+/// Checks a consumer's name: 1–128 characters of `[A-Za-z0-9_.-]`, as a namespace id.
+///
+/// # Errors
+/// `INVALID_REQUEST`.
+pub fn check_consumer_name(name: &str) -> Result<()> {
+    check_identifier(name, "consumer name")
+}
+
+/// 1–128 characters of `[A-Za-z0-9_.-]`; `what` names it in the messages.
+fn check_identifier(id: &str, what: &str) -> Result<()> {
     if id.is_empty() {
-        return Err(Error::invalid("namespace ID must be a non-empty string"));
+        return Err(Error::invalid(format!("{what} must be a non-empty string")));
     }
     if id.len() > 128
         || !id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
     {
-        return Err(Error::invalid(
-            "namespace ID must be 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'",
-        ));
+        return Err(Error::invalid(format!(
+            "{what} must be 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'"
+        )));
     }
     Ok(())
 }

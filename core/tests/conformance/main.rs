@@ -1,6 +1,7 @@
 //! The conformance suite: every store operation and every guarantee of design.md, written once and
 //! run on every backend (SQLite in memory, SQLite on disk; PostgreSQL joins through `Fixture`).
 
+mod consumers;
 mod errors;
 mod import;
 mod namespaces;
@@ -110,6 +111,9 @@ macro_rules! backend_suite {
             subscriptions::another_stores_commit_is_never_skipped,
             subscriptions::another_stores_commit_wakes_subscribers,
             errors::error_codes_and_messages,
+            consumers::a_consumer_resumes_after_its_recorded_position,
+            consumers::consumer_group_members_handle_every_message_once,
+            consumers::a_whole_namespace_consumer_skips_records_and_flushes_when_idle,
             rules::bad_input_is_refused_alike_on_every_backend,
             rules::imported_positions_leave_room_to_write,
             rules::long_namespace_ids_never_collide,
