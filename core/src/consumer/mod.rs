@@ -4,9 +4,9 @@
 //! recorded as handled.
 //!
 //! Built so far: identity and stream names, the recorded position (read, set), and the pull form
-//! (`next`, `ack`, `stop`) with recording every `position_update_interval` messages, after
-//! `position_update_idle` and on a clean stop. Retries, parking, one active instance and the
-//! handler form build on this.
+//! (`next`, `ack`, `nack`, `stop`) with recording every `position_update_interval` messages, after
+//! `position_update_idle` and on a clean stop, retries with backoff and parking. Replaying parked
+//! messages, one active instance and the handler form build on this.
 
 mod identity;
 
@@ -23,6 +23,8 @@ use crate::{Error, Result, names};
 
 /// The type of position messages.
 pub const RECORDED: &str = "Recorded";
+/// The type of parked-message records.
+pub const PARKED: &str = "Parked";
 
 /// Where a consumer with no recorded position starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +35,76 @@ pub enum Start {
     Beginning,
     /// At this global position.
     At(i64),
+}
+
+/// How a failing message is retried (consumers.md, "Failure").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryOpts {
+    /// How many times a failed message is tried again before it is parked (0 = park at once).
+    pub attempts: u32,
+    /// The delay before the first retry; it doubles with each retry.
+    pub initial_delay: Duration,
+    /// The longest delay between two tries.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryOpts {
+    fn default() -> Self {
+        RetryOpts {
+            attempts: 3,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryOpts {
+    /// `attempts` retries, the first after `initial_delay`, doubling up to `max_delay`.
+    pub fn new(attempts: u32, initial_delay: Duration, max_delay: Duration) -> Self {
+        RetryOpts {
+            attempts,
+            initial_delay,
+            max_delay,
+        }
+    }
+
+    /// The delay before retry number `retry` (1-based): the initial delay, doubled each time,
+    /// capped.
+    fn delay(&self, retry: u32) -> Duration {
+        let doubled = self
+            .initial_delay
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)));
+        doubled.min(self.max_delay)
+    }
+}
+
+/// What a consumer does with a message that failed every try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnError {
+    /// Park it in the parked stream and go on (the default).
+    #[default]
+    Park,
+    /// Stop the consumer; the message stays unhandled and comes first at the next start.
+    Stop,
+}
+
+/// What became of a negatively acknowledged message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Nacked {
+    /// It is handed out again after `delay` (try number `attempt` + 1).
+    Retrying {
+        /// How many tries failed so far.
+        attempt: u32,
+        /// How long until it is handed out again.
+        delay: Duration,
+    },
+    /// It failed every try and was parked; the consumer goes on.
+    Parked,
+    /// It failed every try and the consumer stopped (`OnError::Stop`).
+    Stopped,
 }
 
 /// Options of a consumer: its identity and how often it records its position.
@@ -49,6 +121,10 @@ pub struct ConsumerOpts {
     pub position_update_interval: u64,
     /// Record an unrecorded position after this long without new messages (default 1 s).
     pub position_update_idle: Duration,
+    /// How a failing message is retried.
+    pub retry: RetryOpts,
+    /// What happens to a message that failed every try.
+    pub on_error: OnError,
 }
 
 impl ConsumerOpts {
@@ -63,6 +139,8 @@ impl ConsumerOpts {
             start: Start::Beginning,
             position_update_interval: 100,
             position_update_idle: Duration::from_secs(1),
+            retry: RetryOpts::default(),
+            on_error: OnError::Park,
         })
     }
 
@@ -98,6 +176,18 @@ impl ConsumerOpts {
         self.position_update_idle = idle;
         self
     }
+
+    /// How a failing message is retried.
+    pub fn retry(mut self, retry: RetryOpts) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// What happens to a message that failed every try.
+    pub fn on_error(mut self, on_error: OnError) -> Self {
+        self.on_error = on_error;
+        self
+    }
 }
 
 impl Namespace {
@@ -124,6 +214,20 @@ impl Namespace {
         self.write(&id.position_stream(), message, WriteOpts::default())
             .await?;
         Ok(())
+    }
+
+    /// The messages a consumer parked (type `Parked`, data `{stream, position, globalPosition,
+    /// type, id, error, attempts}`), oldest first.
+    ///
+    /// # Errors
+    /// As `get_stream`.
+    pub async fn parked(&self, id: &ConsumerId) -> Result<Vec<Message>> {
+        let all = crate::model::GetStreamOpts::default().batch_size(-1);
+        let records = self.get_stream(&id.parked_stream(), &all).await?;
+        Ok(records
+            .into_iter()
+            .filter(|m| m.message_type == PARKED)
+            .collect())
     }
 
     /// Opens a consumer in pull form: it resumes after its recorded position (or at its start)
@@ -157,6 +261,9 @@ impl Namespace {
             acked: recorded,
             unrecorded: 0,
             handled: 0,
+            failures: 0,
+            retry: None,
+            stopped: false,
         })
     }
 }
@@ -198,6 +305,12 @@ pub struct Consumer {
     unrecorded: u64,
     /// Acknowledged in this run.
     handled: u64,
+    /// How many tries of the message handed out (or to be retried) failed.
+    failures: u32,
+    /// A failed message to hand out again, and when.
+    retry: Option<(Message, tokio::time::Instant)>,
+    /// Stopped by a message that failed every try (`OnError::Stop`).
+    stopped: bool,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -236,6 +349,14 @@ impl Consumer {
             return Err(Error::invalid(format!(
                 "the message at global position {p} was not acknowledged"
             )));
+        }
+        if self.stopped {
+            return Ok(None);
+        }
+        if let Some((message, due)) = self.retry.take() {
+            tokio::time::sleep_until(due).await;
+            self.handed = Some(message.global_position);
+            return Ok(Some(message));
         }
         loop {
             let next = if self.unrecorded > 0 {
@@ -278,10 +399,66 @@ impl Consumer {
             )));
         }
         self.handed = None;
+        self.failures = 0;
         self.acked = Some(message.global_position);
         self.unrecorded += 1;
         self.handled += 1;
         self.record_if_due().await
+    }
+
+    /// Reports that handling the message last handed out failed with `error`: it is handed out
+    /// again after the retry delay, or, when every try failed, parked (and the consumer goes on)
+    /// or the consumer stops, as `on_error` says.
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST` for any other message; as writes (parking, recording).
+    pub async fn nack(&mut self, message: &Message, error: &str) -> Result<Nacked> {
+        if self.handed != Some(message.global_position) {
+            return Err(Error::invalid(format!(
+                "the message at global position {} is not the one handed out",
+                message.global_position
+            )));
+        }
+        self.handed = None;
+        self.failures += 1;
+        if self.failures <= self.opts.retry.attempts {
+            let delay = self.opts.retry.delay(self.failures);
+            self.retry = Some((message.clone(), tokio::time::Instant::now() + delay));
+            return Ok(Nacked::Retrying {
+                attempt: self.failures,
+                delay,
+            });
+        }
+        let attempts = std::mem::take(&mut self.failures);
+        if self.opts.on_error == OnError::Stop {
+            self.stopped = true;
+            self.record().await?;
+            return Ok(Nacked::Stopped);
+        }
+        self.park(message, error, attempts).await?;
+        self.acked = Some(message.global_position);
+        self.unrecorded += 1;
+        self.record_if_due().await?;
+        Ok(Nacked::Parked)
+    }
+
+    async fn park(&self, message: &Message, error: &str, attempts: u32) -> Result<()> {
+        let record = NewMessage::new(
+            PARKED,
+            json!({
+                "stream": message.stream_name,
+                "position": message.position,
+                "globalPosition": message.global_position,
+                "type": message.message_type,
+                "id": message.id.to_string(),
+                "error": error,
+                "attempts": attempts,
+            }),
+        )?;
+        self.ns
+            .write(&self.opts.id.parked_stream(), record, WriteOpts::default())
+            .await?;
+        Ok(())
     }
 
     /// Records the position if anything is unrecorded, and ends the consumer.

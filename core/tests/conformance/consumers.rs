@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use messagedb::consumer::{Consumer, ConsumerOpts, RECORDED, Start};
+use messagedb::consumer::{Consumer, ConsumerOpts, Nacked, OnError, RECORDED, RetryOpts, Start};
 use messagedb::{ConsumerGroup, Message, Namespace, WriteOpts};
 use serde_json::json;
 
@@ -176,5 +176,90 @@ pub async fn a_whole_namespace_consumer_skips_records_and_flushes_when_idle(f: &
             .len(),
         2,
         "one record when idle, one at the stop"
+    );
+}
+
+/// Must hold 3: a message that fails every try is retried with growing delays, then parked with
+/// its error, and the consumer goes on; with `OnError::Stop` the consumer stops instead and the
+/// message comes first at the next start.
+pub async fn a_failing_message_is_retried_then_parked(f: &Fixture) {
+    let store = f.open().await;
+    let ns = store.namespace("default");
+    write_each(&ns, &["task-1", "task-2", "task-3"]).await;
+    let retry = RetryOpts::default();
+    let opts = ConsumerOpts::new("task", "worker")
+        .unwrap()
+        .position_update_interval(1)
+        .retry(RetryOpts::new(
+            2,
+            Duration::from_millis(20),
+            Duration::from_millis(30),
+        ));
+    let id = opts.id.clone();
+    let mut c = ns.consumer(opts).await.unwrap();
+    let first = next(&mut c).await;
+    assert_eq!(first.global_position, 1);
+    let mut delays = Vec::new();
+    for _ in 0..2 {
+        match c.nack(&first, "boom").await.unwrap() {
+            Nacked::Retrying { attempt, delay } => delays.push((attempt, delay)),
+            other => panic!("expected a retry, got {other:?}"),
+        }
+        let started = std::time::Instant::now();
+        let again = next(&mut c).await;
+        assert_eq!(again.global_position, 1, "the same message again");
+        assert!(started.elapsed() >= delays.last().unwrap().1);
+    }
+    assert_eq!(
+        delays,
+        vec![
+            (1, Duration::from_millis(20)),
+            (2, Duration::from_millis(30))
+        ],
+        "doubling, capped"
+    );
+    assert_eq!(c.nack(&first, "boom").await.unwrap(), Nacked::Parked);
+    let second = next(&mut c).await;
+    assert_eq!(second.global_position, 2, "the consumer goes on");
+    c.ack(&second).await.unwrap();
+    let parked = ns.parked(&id).await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].stream_name, "task:parked-worker");
+    let data = parked[0].data.to_value();
+    assert_eq!(
+        (
+            &data["stream"],
+            &data["globalPosition"],
+            &data["error"],
+            &data["attempts"]
+        ),
+        (&json!("task-1"), &json!(1), &json!("boom"), &json!(3))
+    );
+    assert_eq!(data["id"], json!(first.id.to_string()));
+    c.stop().await.unwrap();
+    assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(2));
+
+    // Attempts 0 parks at once; OnError::Stop stops without moving past the message.
+    let stopping = ConsumerOpts::new("task", "strict")
+        .unwrap()
+        .retry(RetryOpts::new(0, retry.initial_delay, retry.max_delay))
+        .on_error(OnError::Stop);
+    let strict = stopping.id.clone();
+    let mut c = ns.consumer(stopping.clone()).await.unwrap();
+    let m = next(&mut c).await;
+    c.ack(&m).await.unwrap();
+    let m = next(&mut c).await;
+    assert_eq!(c.nack(&m, "no").await.unwrap(), Nacked::Stopped);
+    assert!(
+        c.next().await.unwrap().is_none(),
+        "a stopped consumer hands out nothing"
+    );
+    assert_eq!(ns.consumer_position(&strict).await.unwrap(), Some(1));
+    assert!(ns.parked(&strict).await.unwrap().is_empty());
+    let mut c = ns.consumer(stopping).await.unwrap();
+    assert_eq!(
+        next(&mut c).await.global_position,
+        2,
+        "the failed message comes first"
     );
 }

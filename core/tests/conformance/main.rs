@@ -114,6 +114,7 @@ macro_rules! backend_suite {
             consumers::a_consumer_resumes_after_its_recorded_position,
             consumers::consumer_group_members_handle_every_message_once,
             consumers::a_whole_namespace_consumer_skips_records_and_flushes_when_idle,
+            consumers::a_failing_message_is_retried_then_parked,
             rules::bad_input_is_refused_alike_on_every_backend,
             rules::imported_positions_leave_room_to_write,
             rules::long_namespace_ids_never_collide,
