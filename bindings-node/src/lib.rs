@@ -120,5 +120,5 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
 /// baseline of `benches/js/bench.ts`'s `event_loop_during_large_reads`).
 #[napi_derive::napi(js_name = "_benchInlineReads")]
 pub fn bench_inline_reads(all: bool) {
-    messagedb::testing::inline_reads(all);
+    messagedb::threads::set_all_inline(all);
 }

@@ -1,8 +1,8 @@
 //! `NativeNamespace`: the message operations of one namespace.
 
 use messagedb::{
-    CategoryOpts, ConsumerGroup, GetStreamOpts, ListStreamsOpts, MessageInput, Namespace,
-    NewMessage, SubscribeOpts, WriteOpts,
+    CategoryOpts, ConsumerGroup, GetStreamOpts, JsonObject, ListStreamsOpts, MessageInput,
+    Namespace, NewMessage, SubscribeOpts, WriteOpts,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Either, PromiseRaw};
@@ -85,10 +85,13 @@ pub struct NativeSubscribeOptions {
 
 /// A message from JS; `id_field` names where its id came from, for the error message.
 fn new_message(m: &NativeNewMessage, id_field: &str) -> messagedb::Result<NewMessage> {
+    let metadata = m.metadata_json.as_deref();
     let input = MessageInput {
         message_type: &m.r#type,
-        data: &m.data_json,
-        metadata: m.metadata_json.as_deref(),
+        data: Some(JsonObject::parse_raw(&m.data_json, "message.data")?),
+        metadata: metadata
+            .map(|text| JsonObject::parse_raw(text, "message.metadata"))
+            .transpose()?,
         id: m.id.as_deref(),
     };
     input.parse(id_field)

@@ -111,10 +111,14 @@ pub(crate) fn new_message(
         Some(id) => Some(id.str()?.to_string()),
         None => None,
     };
+    let raw = |text, what| JsonObject::parse_raw(text, what).map_err(errors::to_py_err);
     let input = MessageInput {
         message_type: &message_type,
-        data: &data,
-        metadata: metadata.as_deref(),
+        data: Some(raw(&data, "message.data")?),
+        metadata: metadata
+            .as_deref()
+            .map(|m| raw(m, "message.metadata"))
+            .transpose()?,
         id: id.as_deref(),
     };
     input.parse(id_name).map_err(errors::to_py_err)

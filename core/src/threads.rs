@@ -18,7 +18,8 @@ pub fn off_thread(rows: i64) -> bool {
     rows > INLINE_ROWS && !ALL_INLINE.load(Ordering::Relaxed)
 }
 
-/// Benchmark support, not an API: whether everything runs on the caller's thread.
+/// Benchmark support, not an API: whether everything runs on the caller's thread (the baseline
+/// of `messagedb-bench-reads` and of the npm package's `event_loop_during_large_reads`).
 #[doc(hidden)]
 pub fn set_all_inline(all: bool) {
     ALL_INLINE.store(all, Ordering::Relaxed);

@@ -120,7 +120,7 @@ fn main() -> BenchResult<()> {
     let (mut ours, mut inline, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         for all_inline in [false, true] {
-            messagedb::testing::inline_reads(all_inline);
+            messagedb::threads::set_all_inline(all_inline);
             let samples = small_latencies(port, &token, LARGE_READERS, window)?;
             match all_inline {
                 false => ours.extend(samples),
@@ -129,7 +129,7 @@ fn main() -> BenchResult<()> {
         }
         floor.extend(small_latencies(port, &token, 0, window / 2)?);
     }
-    messagedb::testing::inline_reads(false);
+    messagedb::threads::set_all_inline(false);
     let (ours_p99, inline_p99) = (percentile(&mut ours, 0.99), percentile(&mut inline, 0.99));
     let line = json!({
         "case": "server_small_during_large_reads",

@@ -28,9 +28,16 @@ impl JsonObject {
     /// # Errors
     /// `INVALID_REQUEST` when the text is not JSON or not an object.
     pub fn from_json(text: &str, what: &str) -> Result<Self> {
-        let raw: &RawValue = serde_json::from_str(text)
-            .map_err(|e| Error::invalid(format!("{what} is not valid JSON: {e}")))?;
-        Self::from_raw(raw, what)
+        Self::from_raw(Self::parse_raw(text, what)?, what)
+    }
+
+    /// JSON text as a raw value, not yet checked to be an object (for [`crate::MessageInput`]).
+    ///
+    /// # Errors
+    /// `INVALID_REQUEST` "`<what>` is not valid JSON: …".
+    pub fn parse_raw<'a>(text: &'a str, what: &str) -> Result<&'a RawValue> {
+        serde_json::from_str(text)
+            .map_err(|e| Error::invalid(format!("{what} is not valid JSON: {e}")))
     }
 
     /// Takes already parsed raw JSON that must be an object.

@@ -1,6 +1,7 @@
 //! Messages: one to write ([`NewMessage`]) and one stored ([`Message`]).
 
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::json::JsonObject;
@@ -87,17 +88,18 @@ impl NewMessage {
 }
 
 /// A message to write as a surface receives it, before any rule: the type, the data and metadata
-/// as JSON text, the id as text. The server fills it from the request's JSON, the npm package from
-/// JS values, the Python package from Python values; [`MessageInput::parse`] applies every rule, so
-/// the three answer bad input alike.
+/// as raw JSON, the id as text. The server fills it from the request's JSON (already parsed), the
+/// npm package and the Python package from JSON text of their values
+/// ([`JsonObject::parse_raw`]); [`MessageInput::parse`] applies every rule, so the three answer
+/// bad input alike.
 #[derive(Debug, Clone, Copy)]
 pub struct MessageInput<'a> {
     /// The message type.
     pub message_type: &'a str,
-    /// JSON text of the data (must be an object).
-    pub data: &'a str,
-    /// JSON text of the metadata (an object, or `null` for none); `None` for none.
-    pub metadata: Option<&'a str>,
+    /// The data (must be an object); `None` when absent.
+    pub data: Option<&'a RawValue>,
+    /// The metadata (an object, or `null` for none); `None` for none.
+    pub metadata: Option<&'a RawValue>,
     /// The id: absent or `""` = generated, else a UUID.
     pub id: Option<&'a str>,
 }
@@ -111,10 +113,13 @@ impl MessageInput<'_> {
     /// `INVALID_REQUEST`, naming the first field that breaks a rule.
     pub fn parse(self, id_field: &str) -> Result<NewMessage> {
         rules::check_type(self.message_type)?;
-        let data = JsonObject::from_json(self.data, "message.data")?;
-        let metadata = match self.metadata {
-            None | Some("null") => None,
-            Some(text) => Some(JsonObject::from_json(text, "message.metadata")?),
+        let data = match self.data {
+            Some(raw) => JsonObject::from_raw(raw, "message.data")?,
+            None => return Err(crate::Error::invalid("message.data must be an object")),
+        };
+        let metadata = match self.metadata.filter(|m| m.get().trim() != "null") {
+            Some(raw) => Some(JsonObject::from_raw(raw, "message.metadata")?),
+            None => None,
         };
         let id = rules::message_id(self.id, id_field)?;
         Ok(NewMessage::from_parts(

@@ -20,9 +20,8 @@ fn message(raw: Option<&RawValue>, with_id: bool) -> Result<NewMessage, ApiError
     )?;
     let input = MessageInput {
         message_type: &message_type,
-        // Absent data is not an object, as `null` is not.
-        data: fields.get("data").map_or("null", |d| d.get()),
-        metadata: fields.get("metadata").map(|m| m.get()),
+        data: fields.get("data").copied(),
+        metadata: fields.get("metadata").copied(),
         id: None,
     };
     let message = input.parse("message.id")?;

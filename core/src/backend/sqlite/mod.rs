@@ -345,12 +345,6 @@ pub mod testing {
 
     use super::*;
 
-    /// Whether every SQLite read runs whole on the caller's thread (benchmarks compare with it);
-    /// by default a read of more than 100 rows reads the rest on tokio's blocking pool.
-    pub fn inline_reads(all: bool) {
-        crate::threads::set_all_inline(all);
-    }
-
     /// Creates namespace `id` in the store directory `dir` with its database at migration `version`.
     ///
     /// # Errors

@@ -99,6 +99,28 @@ impl SqliteNamespace {
             .map_err(|e| Error::backend("a read's thread failed", false, e))?
     }
 
+    /// A read of more than [`INLINE_ROWS`] rows (`limit`, `None` = unlimited) in two parts: `first`
+    /// reads the first [`INLINE_ROWS`] on the caller's thread; when it fills them, `rest` makes
+    /// the read of the rows after its last one (with how many are left, -1 = unlimited), which
+    /// runs on the blocking pool.
+    async fn read_in_two<R>(
+        &self,
+        limit: Option<i64>,
+        first: impl FnOnce(&Connection) -> Result<Vec<Message>>,
+        rest: impl FnOnce(&Message, i64) -> R,
+    ) -> Result<Vec<Message>>
+    where
+        R: FnOnce(&Connection) -> Result<Vec<Message>> + Send + 'static,
+    {
+        let mut page = self.read(first)?;
+        let Some(last) = page.last().filter(|_| page.len() as i64 == INLINE_ROWS) else {
+            return Ok(page);
+        };
+        let rest = rest(last, limit.map_or(-1, |l| l - INLINE_ROWS));
+        page.extend(self.read_blocking(rest).await?);
+        Ok(page)
+    }
+
     /// Whether a read of at most `limit` rows (`None` = unlimited) runs whole on the caller's
     /// thread; a larger one reads its first [`INLINE_ROWS`] there and the rest on the blocking
     /// pool (`crate::threads`).
@@ -185,22 +207,18 @@ impl NamespaceBackend for SqliteNamespace {
                 .read_blocking(move |c| read::get_stream(c, &stream, &opts))
                 .await;
         }
-        let first = opts.batch_size(INLINE_ROWS);
-        let mut page = self.read(|c| read::get_stream(c, stream_name, &first))?;
-        let Some(last) = page.last().filter(|_| page.len() as i64 == INLINE_ROWS) else {
-            return Ok(page);
-        };
         // The rest is the same read after the last row (an atomic snapshot is not needed: what
         // committed in between comes after it in the stream).
-        let rest = opts
-            .position(last.position + 1)
-            .batch_size(limit.map_or(-1, |l| l - INLINE_ROWS));
-        let stream = stream_name.to_owned();
-        page.extend(
-            self.read_blocking(move |c| read::get_stream(c, &stream, &rest))
-                .await?,
-        );
-        Ok(page)
+        let first = opts.batch_size(INLINE_ROWS);
+        self.read_in_two(
+            limit,
+            |c| read::get_stream(c, stream_name, &first),
+            |last, left| {
+                let (stream, rest) = (stream_name.to_owned(), opts.position(last.position + 1));
+                move |c| read::get_stream(c, &stream, &rest.batch_size(left))
+            },
+        )
+        .await
     }
 
     async fn get_last(
@@ -220,24 +238,20 @@ impl NamespaceBackend for SqliteNamespace {
         if Self::inline(limit) {
             return self.read(|c| read::get_category(c, category, opts));
         }
-        let first = opts.clone().batch_size(INLINE_ROWS);
-        let mut page = self.read(|c| read::get_category(c, category, &first))?;
-        let Some(last) = page.last().filter(|_| page.len() as i64 == INLINE_ROWS) else {
-            return Ok(page);
-        };
         // The rest is the same read after the last row. It sees at least what the first part saw:
         // on SQLite global positions increase in commit order (Guarantee 2), so nothing can commit
         // later below the last row's position.
-        let rest = opts
-            .clone()
-            .position(last.global_position + 1)
-            .batch_size(limit.map_or(-1, |l| l - INLINE_ROWS));
-        let category = category.to_owned();
-        page.extend(
-            self.read_blocking(move |c| read::get_category(c, &category, &rest))
-                .await?,
-        );
-        Ok(page)
+        let first = opts.clone().batch_size(INLINE_ROWS);
+        self.read_in_two(
+            limit,
+            |c| read::get_category(c, category, &first),
+            |last, left| {
+                let category = category.to_owned();
+                let rest = opts.clone().position(last.global_position + 1);
+                move |c| read::get_category(c, &category, &rest.batch_size(left))
+            },
+        )
+        .await
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
