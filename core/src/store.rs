@@ -244,7 +244,7 @@ impl Namespace {
         &self.id
     }
 
-    async fn storage(&self) -> Result<Arc<dyn NamespaceBackend>> {
+    pub(crate) async fn storage(&self) -> Result<Arc<dyn NamespaceBackend>> {
         if !self.valid_id {
             check_namespace_id(&self.id)?;
         }

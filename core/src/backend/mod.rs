@@ -13,6 +13,7 @@ pub(crate) mod sqlite;
 pub(crate) use commits::{Commit, CommitLog};
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -161,4 +162,22 @@ pub(crate) trait NamespaceBackend: Send + Sync + 'static {
     /// Called when a subscription starts: a backend that cannot be told of other processes'
     /// commits starts watching for them here.
     fn watch_other_writers(self: Arc<Self>) {}
+
+    /// The namespace's head (its last global position, 0 when empty) and how many messages of
+    /// `category` (`""` = all) come after global position `after`, counted up to `limit` along
+    /// the category's index.
+    async fn progress(&self, category: &str, after: i64, limit: i64) -> Result<(i64, i64)>;
+
+    /// Takes the lock of a consumer identity (`key`, its position stream's name), trying again
+    /// every `poll` until it is had; cancelled by dropping the future. The lock is released when
+    /// the returned value is dropped, or when the process holding it dies.
+    async fn lock_consumer(&self, key: &str, poll: Duration) -> Result<Box<dyn ConsumerLock>>;
+}
+
+/// A consumer identity's lock (consumers.md, "One active instance"), released when dropped.
+#[async_trait]
+pub(crate) trait ConsumerLock: Send + Sync {
+    /// Whether it is still held (on PostgreSQL it dies with its connection's session); asked
+    /// before a consumer hands out a message, at most every `within`.
+    async fn held(&self, within: Duration) -> bool;
 }

@@ -3,28 +3,32 @@
 //! Eventide-compatible position stream (`identity.rs`), so a restart hands out nothing it had
 //! recorded as handled.
 //!
-//! Built so far: identity and stream names, the recorded position (read, set), and the pull form
-//! (`next`, `ack`, `nack`, `stop`) with recording every `position_update_interval` messages, after
-//! `position_update_idle` and on a clean stop, retries with backoff and parking. Replaying parked
-//! messages, one active instance and the handler form build on this.
+//! - `identity.rs`: who a consumer is and the names of its streams;
+//! - this file: options, the recorded position and progress (`info`);
+//! - `pull.rs`: a running consumer, in pull form (`next`, `ack`, `nack`) and handler form
+//!   (`run`), holding its identity's lock (one active instance);
+//! - `parked.rs`: messages that failed every try, listed, replayed or discarded.
 
 mod identity;
+mod parked;
+mod pull;
 
 use std::time::Duration;
 
 use serde_json::json;
 
 pub use identity::{ConsumerId, PARKED_QUALIFIER, POSITION_QUALIFIER, is_consumer_record};
+pub use parked::{DISCARDED, PARKED, Parked, REPLAYED, Replay, Settled};
+pub use pull::{Consumer, ConsumerBuilder};
 
 use crate::model::{ConsumerGroup, Message, NewMessage, WriteOpts};
 use crate::store::Namespace;
-use crate::subscribe::{SubscribeOpts, Subscription};
-use crate::{Error, Result, names};
+use crate::{Error, Result};
 
 /// The type of position messages.
 pub const RECORDED: &str = "Recorded";
-/// The type of parked-message records.
-pub const PARKED: &str = "Parked";
+/// How far `lag` counts (consumers.md, "Progress": a bounded query, not a scan).
+pub const LAG_LIMIT: i64 = 1_000_000;
 
 /// Where a consumer with no recorded position starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +37,8 @@ pub enum Start {
     /// At the first message (global position 1).
     #[default]
     Beginning,
+    /// After the namespace's last message when the consumer opens (its head + 1).
+    End,
     /// At this global position.
     At(i64),
 }
@@ -125,6 +131,10 @@ pub struct ConsumerOpts {
     pub retry: RetryOpts,
     /// What happens to a message that failed every try.
     pub on_error: OnError,
+    /// Within how long a standby takes over after the active instance stops or dies (default
+    /// 5 s): a standby tries for the lock, and the active instance checks it still holds it,
+    /// five times per lease.
+    pub lease: Duration,
 }
 
 impl ConsumerOpts {
@@ -141,6 +151,7 @@ impl ConsumerOpts {
             position_update_idle: Duration::from_secs(1),
             retry: RetryOpts::default(),
             on_error: OnError::Park,
+            lease: Duration::from_secs(5),
         })
     }
 
@@ -188,6 +199,36 @@ impl ConsumerOpts {
         self.on_error = on_error;
         self
     }
+
+    /// Within how long a standby takes over (at least 50 ms).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(50));
+        self
+    }
+
+    /// How often a standby tries for the lock and the active instance checks it.
+    fn lock_poll(&self) -> Duration {
+        self.lease / 5
+    }
+}
+
+/// A consumer's progress (consumers.md, "Progress").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsumerInfo {
+    /// The last handled global position (recorded, or acknowledged in this run).
+    pub position: Option<i64>,
+    /// The namespace's last global position (0 when empty).
+    pub head: i64,
+    /// Messages of the consumer's category after its position, counted up to [`LAG_LIMIT`] (for
+    /// a whole-namespace consumer this includes its own position records).
+    pub lag: i64,
+    /// Messages handled in this run (0 for a consumer not running here).
+    pub handled: u64,
+    /// Parked messages not yet replayed or discarded.
+    pub parked: u64,
+    /// Whether this is the active instance (false for a standby, or a consumer not running here).
+    pub active: bool,
 }
 
 impl Namespace {
@@ -216,55 +257,43 @@ impl Namespace {
         Ok(())
     }
 
-    /// The messages a consumer parked (type `Parked`, data `{stream, position, globalPosition,
-    /// type, id, error, attempts}`), oldest first.
+    /// A consumer's progress, seen from outside it: its recorded position, the head, its lag and
+    /// how many messages it has parked (`handled` 0, `active` false).
     ///
     /// # Errors
-    /// As `get_stream`.
-    pub async fn parked(&self, id: &ConsumerId) -> Result<Vec<Message>> {
-        let all = crate::model::GetStreamOpts::default().batch_size(-1);
-        let records = self.get_stream(&id.parked_stream(), &all).await?;
-        Ok(records
-            .into_iter()
-            .filter(|m| m.message_type == PARKED)
-            .collect())
+    /// As reads.
+    pub async fn consumer_info(&self, id: &ConsumerId) -> Result<ConsumerInfo> {
+        let position = self.consumer_position(id).await?;
+        self.progress_of(id, position, 0, false).await
     }
 
-    /// Opens a consumer in pull form: it resumes after its recorded position (or at its start)
-    /// and hands out messages with [`Consumer::next`], each to be acknowledged with
-    /// [`Consumer::ack`].
-    ///
-    /// # Errors
-    /// As [`Namespace::subscribe`] and [`Namespace::consumer_position`].
-    pub async fn consumer(&self, opts: ConsumerOpts) -> Result<Consumer> {
-        let recorded = self.consumer_position(&opts.id).await?;
-        let from = match (recorded, opts.start) {
-            (Some(p), _) => p + 1,
-            (None, Start::Beginning) => 1,
-            (None, Start::At(p)) => p.max(1),
-        };
-        let target = match opts.id.category() {
-            "" => SubscribeOpts::all(),
-            c => SubscribeOpts::category(c),
-        };
-        let target = match opts.id.group() {
-            Some(g) => target.consumer_group(g),
-            None => target,
-        };
-        let subscription = self.subscribe(target.from_position(from)).await?;
-        Ok(Consumer {
-            ns: self.clone(),
-            opts,
-            subscription,
-            recorded,
-            handed: None,
-            acked: recorded,
-            unrecorded: 0,
-            handled: 0,
-            failures: 0,
-            retry: None,
-            stopped: false,
+    /// [`ConsumerInfo`] at `position`.
+    async fn progress_of(
+        &self,
+        id: &ConsumerId,
+        position: Option<i64>,
+        handled: u64,
+        active: bool,
+    ) -> Result<ConsumerInfo> {
+        let storage = self.storage().await?;
+        let (head, lag) = storage
+            .progress(id.category(), position.unwrap_or(0), LAG_LIMIT)
+            .await?;
+        let parked = self.parked(id).await?.len() as u64;
+        Ok(ConsumerInfo {
+            position,
+            head,
+            lag,
+            handled,
+            parked,
+            active,
         })
+    }
+
+    /// A consumer: [`ConsumerBuilder::open`] for the pull form, [`ConsumerBuilder::run`] for the
+    /// handler form. Either first waits to be the one active instance of its identity.
+    pub fn consumer(&self, opts: ConsumerOpts) -> ConsumerBuilder {
+        ConsumerBuilder::new(self.clone(), opts)
     }
 }
 
@@ -283,223 +312,4 @@ fn recorded_position(message: &Message) -> Result<i64> {
             retryable: false,
             source: None,
         })
-}
-
-/// A consumer in pull form (see [`Namespace::consumer`]).
-///
-/// Delivery is exactly once and in order within a run, and at least once across a crash: at most
-/// `position_update_interval` − 1 acknowledged messages are handed out again after a crash, since
-/// the position is recorded every `position_update_interval` messages, after
-/// `position_update_idle` without new messages, and on [`Consumer::stop`].
-pub struct Consumer {
-    ns: Namespace,
-    opts: ConsumerOpts,
-    subscription: Subscription,
-    /// The last recorded position.
-    recorded: Option<i64>,
-    /// The message handed out and not yet acknowledged.
-    handed: Option<i64>,
-    /// The last acknowledged position.
-    acked: Option<i64>,
-    /// Acknowledged since the last recording.
-    unrecorded: u64,
-    /// Acknowledged in this run.
-    handled: u64,
-    /// How many tries of the message handed out (or to be retried) failed.
-    failures: u32,
-    /// A failed message to hand out again, and when.
-    retry: Option<(Message, tokio::time::Instant)>,
-    /// Stopped by a message that failed every try (`OnError::Stop`).
-    stopped: bool,
-}
-
-impl std::fmt::Debug for Consumer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consumer")
-            .field("id", &self.opts.id)
-            .field("recorded", &self.recorded)
-            .field("acked", &self.acked)
-            .finish()
-    }
-}
-
-impl Consumer {
-    /// The consumer's identity.
-    pub fn id(&self) -> &ConsumerId {
-        &self.opts.id
-    }
-
-    /// The last acknowledged global position (recorded or not).
-    pub fn position(&self) -> Option<i64> {
-        self.acked
-    }
-
-    /// How many messages were acknowledged in this run.
-    pub fn handled(&self) -> u64 {
-        self.handled
-    }
-
-    /// The next message; `None` when the subscription ended (the store or namespace closed).
-    /// While no message comes for `position_update_idle`, an unrecorded position is recorded.
-    ///
-    /// # Errors
-    /// `INVALID_REQUEST` when the message handed out before was not acknowledged; as reads.
-    pub async fn next(&mut self) -> Result<Option<Message>> {
-        if let Some(p) = self.handed {
-            return Err(Error::invalid(format!(
-                "the message at global position {p} was not acknowledged"
-            )));
-        }
-        if self.stopped {
-            return Ok(None);
-        }
-        if let Some((message, due)) = self.retry.take() {
-            tokio::time::sleep_until(due).await;
-            self.handed = Some(message.global_position);
-            return Ok(Some(message));
-        }
-        loop {
-            let next = if self.unrecorded > 0 {
-                match tokio::time::timeout(self.opts.position_update_idle, self.subscription.next())
-                    .await
-                {
-                    Ok(next) => next,
-                    Err(_idle) => {
-                        self.record().await?;
-                        continue;
-                    }
-                }
-            } else {
-                self.subscription.next().await
-            };
-            let Some(message) = next.transpose()? else {
-                return Ok(None);
-            };
-            if self.skips(&message) {
-                // Not this consumer's: the position moves past it with the next recording, but
-                // it does not count towards one (a whole-namespace consumer would otherwise
-                // record because of its own records, forever).
-                self.acked = Some(message.global_position);
-                continue;
-            }
-            self.handed = Some(message.global_position);
-            return Ok(Some(message));
-        }
-    }
-
-    /// Acknowledges the message last handed out: it is handled, and the position moves past it.
-    ///
-    /// # Errors
-    /// `INVALID_REQUEST` for any other message; as writes (recording the position).
-    pub async fn ack(&mut self, message: &Message) -> Result<()> {
-        if self.handed != Some(message.global_position) {
-            return Err(Error::invalid(format!(
-                "the message at global position {} is not the one handed out",
-                message.global_position
-            )));
-        }
-        self.handed = None;
-        self.failures = 0;
-        self.acked = Some(message.global_position);
-        self.unrecorded += 1;
-        self.handled += 1;
-        self.record_if_due().await
-    }
-
-    /// Reports that handling the message last handed out failed with `error`: it is handed out
-    /// again after the retry delay, or, when every try failed, parked (and the consumer goes on)
-    /// or the consumer stops, as `on_error` says.
-    ///
-    /// # Errors
-    /// `INVALID_REQUEST` for any other message; as writes (parking, recording).
-    pub async fn nack(&mut self, message: &Message, error: &str) -> Result<Nacked> {
-        if self.handed != Some(message.global_position) {
-            return Err(Error::invalid(format!(
-                "the message at global position {} is not the one handed out",
-                message.global_position
-            )));
-        }
-        self.handed = None;
-        self.failures += 1;
-        if self.failures <= self.opts.retry.attempts {
-            let delay = self.opts.retry.delay(self.failures);
-            self.retry = Some((message.clone(), tokio::time::Instant::now() + delay));
-            return Ok(Nacked::Retrying {
-                attempt: self.failures,
-                delay,
-            });
-        }
-        let attempts = std::mem::take(&mut self.failures);
-        if self.opts.on_error == OnError::Stop {
-            self.stopped = true;
-            self.record().await?;
-            return Ok(Nacked::Stopped);
-        }
-        self.park(message, error, attempts).await?;
-        self.acked = Some(message.global_position);
-        self.unrecorded += 1;
-        self.record_if_due().await?;
-        Ok(Nacked::Parked)
-    }
-
-    async fn park(&self, message: &Message, error: &str, attempts: u32) -> Result<()> {
-        let record = NewMessage::new(
-            PARKED,
-            json!({
-                "stream": message.stream_name,
-                "position": message.position,
-                "globalPosition": message.global_position,
-                "type": message.message_type,
-                "id": message.id.to_string(),
-                "error": error,
-                "attempts": attempts,
-            }),
-        )?;
-        self.ns
-            .write(&self.opts.id.parked_stream(), record, WriteOpts::default())
-            .await?;
-        Ok(())
-    }
-
-    /// Records the position if anything is unrecorded, and ends the consumer.
-    ///
-    /// # Errors
-    /// As writes.
-    pub async fn stop(mut self) -> Result<()> {
-        self.record().await
-    }
-
-    /// Whether a message is passed over: a whole-namespace consumer's own records, or one not
-    /// correlated with the consumer's correlation category.
-    fn skips(&self, message: &Message) -> bool {
-        if self.opts.id.category().is_empty() && is_consumer_record(&message.stream_name) {
-            return true;
-        }
-        match &self.opts.correlation {
-            None => false,
-            Some(c) => {
-                let metadata = message.metadata.as_ref().map(|m| m.as_str());
-                names::correlation_category(metadata).as_deref() != Some(c.as_str())
-            }
-        }
-    }
-
-    async fn record_if_due(&mut self) -> Result<()> {
-        if self.unrecorded >= self.opts.position_update_interval {
-            self.record().await?;
-        }
-        Ok(())
-    }
-
-    async fn record(&mut self) -> Result<()> {
-        let Some(position) = self.acked.filter(|_| self.unrecorded > 0) else {
-            return Ok(());
-        };
-        self.ns
-            .set_consumer_position(&self.opts.id, position)
-            .await?;
-        self.recorded = Some(position);
-        self.unrecorded = 0;
-        Ok(())
-    }
 }

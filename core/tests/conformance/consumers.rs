@@ -1,6 +1,8 @@
 use std::time::Duration;
 
-use messagedb::consumer::{Consumer, ConsumerOpts, Nacked, OnError, RECORDED, RetryOpts, Start};
+use messagedb::consumer::{
+    Consumer, ConsumerOpts, Nacked, OnError, PARKED, RECORDED, RetryOpts, Start,
+};
 use messagedb::{ConsumerGroup, Message, Namespace, WriteOpts};
 use serde_json::json;
 
@@ -53,7 +55,7 @@ pub async fn a_consumer_resumes_after_its_recorded_position(f: &Fixture) {
             .unwrap()
             .position_update_interval(3)
     };
-    let mut c = ns.consumer(opts()).await.unwrap();
+    let mut c = ns.consumer(opts()).open().await.unwrap();
     let first = handle(&mut c, 5).await;
     assert_eq!(first, vec![1, 2, 3, 4, 5]);
     c.stop().await.unwrap();
@@ -61,13 +63,13 @@ pub async fn a_consumer_resumes_after_its_recorded_position(f: &Fixture) {
     assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(5));
 
     // A clean stop: the next run starts after 5.
-    let mut c = ns.consumer(opts()).await.unwrap();
+    let mut c = ns.consumer(opts()).open().await.unwrap();
     let second = handle(&mut c, 4).await;
     assert_eq!(second, vec![6, 7, 8, 9]);
     // A crash: 6, 7, 8 were recorded (every 3), 9 was not.
     drop(c);
     assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(8));
-    let mut c = ns.consumer(opts()).await.unwrap();
+    let mut c = ns.consumer(opts()).open().await.unwrap();
     let third = handle(&mut c, 4).await;
     assert_eq!(third, vec![9, 10, 11, 12], "only 9 again, nothing skipped");
     c.stop().await.unwrap();
@@ -81,7 +83,7 @@ pub async fn a_consumer_resumes_after_its_recorded_position(f: &Fixture) {
     assert_eq!(last.data.to_value(), json!({ "position": 12 }));
     // Rewinding: the consumer resumes after the position set.
     ns.set_consumer_position(&id, 2).await.unwrap();
-    let mut c = ns.consumer(opts()).await.unwrap();
+    let mut c = ns.consumer(opts()).open().await.unwrap();
     assert_eq!(handle(&mut c, 2).await, vec![3, 4]);
 }
 
@@ -107,7 +109,7 @@ pub async fn consumer_group_members_handle_every_message_once(f: &Fixture) {
             .iter()
             .filter(|s| messagedb::in_consumer_group(s, member, 3))
             .count();
-        let mut c = ns.consumer(opts).await.unwrap();
+        let mut c = ns.consumer(opts).open().await.unwrap();
         for _ in 0..expected {
             let m = next(&mut c).await;
             assert_eq!(
@@ -139,7 +141,7 @@ pub async fn a_whole_namespace_consumer_skips_records_and_flushes_when_idle(f: &
         .position_update_idle(Duration::from_millis(50));
     let id = opts.id.clone();
     assert_eq!(id.position_stream(), "$all:position-audit");
-    let mut c = ns.consumer(opts).await.unwrap();
+    let mut c = ns.consumer(opts).open().await.unwrap();
     let m = next(&mut c).await;
     assert_eq!(
         c.next().await.map_err(|e| e.code()).unwrap_err(),
@@ -196,7 +198,7 @@ pub async fn a_failing_message_is_retried_then_parked(f: &Fixture) {
             Duration::from_millis(30),
         ));
     let id = opts.id.clone();
-    let mut c = ns.consumer(opts).await.unwrap();
+    let mut c = ns.consumer(opts).open().await.unwrap();
     let first = next(&mut c).await;
     assert_eq!(first.global_position, 1);
     let mut delays = Vec::new();
@@ -224,18 +226,27 @@ pub async fn a_failing_message_is_retried_then_parked(f: &Fixture) {
     c.ack(&second).await.unwrap();
     let parked = ns.parked(&id).await.unwrap();
     assert_eq!(parked.len(), 1);
-    assert_eq!(parked[0].stream_name, "task:parked-worker");
-    let data = parked[0].data.to_value();
+    let p = &parked[0];
     assert_eq!(
         (
-            &data["stream"],
-            &data["globalPosition"],
-            &data["error"],
-            &data["attempts"]
+            p.stream_name.as_str(),
+            p.global_position,
+            p.error.as_str(),
+            p.attempts
         ),
-        (&json!("task-1"), &json!(1), &json!("boom"), &json!(3))
+        ("task-1", 1, "boom", 3)
     );
-    assert_eq!(data["id"], json!(first.id.to_string()));
+    assert_eq!(p.id, first.id.to_string());
+    let record = ns
+        .get_last("task:parked-worker", Some(PARKED))
+        .await
+        .unwrap()
+        .expect("the Parked record");
+    assert_eq!(
+        record.data.to_value(),
+        json!({"stream": "task-1", "position": 0, "globalPosition": 1, "type": "Done",
+               "id": first.id.to_string(), "error": "boom", "attempts": 3})
+    );
     c.stop().await.unwrap();
     assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(2));
 
@@ -245,7 +256,7 @@ pub async fn a_failing_message_is_retried_then_parked(f: &Fixture) {
         .retry(RetryOpts::new(0, retry.initial_delay, retry.max_delay))
         .on_error(OnError::Stop);
     let strict = stopping.id.clone();
-    let mut c = ns.consumer(stopping.clone()).await.unwrap();
+    let mut c = ns.consumer(stopping.clone()).open().await.unwrap();
     let m = next(&mut c).await;
     c.ack(&m).await.unwrap();
     let m = next(&mut c).await;
@@ -256,7 +267,8 @@ pub async fn a_failing_message_is_retried_then_parked(f: &Fixture) {
     );
     assert_eq!(ns.consumer_position(&strict).await.unwrap(), Some(1));
     assert!(ns.parked(&strict).await.unwrap().is_empty());
-    let mut c = ns.consumer(stopping).await.unwrap();
+    drop(c);
+    let mut c = ns.consumer(stopping).open().await.unwrap();
     assert_eq!(
         next(&mut c).await.global_position,
         2,

@@ -2,6 +2,7 @@
 //! run on every backend (SQLite in memory, SQLite on disk; PostgreSQL joins through `Fixture`).
 
 mod consumers;
+mod consumers_more;
 mod errors;
 mod import;
 mod namespaces;
@@ -115,6 +116,9 @@ macro_rules! backend_suite {
             consumers::consumer_group_members_handle_every_message_once,
             consumers::a_whole_namespace_consumer_skips_records_and_flushes_when_idle,
             consumers::a_failing_message_is_retried_then_parked,
+            consumers_more::parked_messages_are_replayed_or_discarded,
+            consumers_more::one_instance_is_active_and_a_standby_takes_over,
+            consumers_more::start_at_end_and_progress,
             rules::bad_input_is_refused_alike_on_every_backend,
             rules::imported_positions_leave_room_to_write,
             rules::long_namespace_ids_never_collide,

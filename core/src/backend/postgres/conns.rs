@@ -72,6 +72,25 @@ impl PgConnections {
         })
     }
 
+    /// A connection of its own, outside the pool's count (a consumer's lock holds one for as long
+    /// as it runs), within the store's acquire timeout.
+    ///
+    /// # Errors
+    /// A retryable `BACKEND_ERROR` when none is had in time; `CLOSED`.
+    pub(crate) async fn connect_apart(&self) -> Result<PgConnection> {
+        if self.permits.is_closed() {
+            return Err(Error::Closed);
+        }
+        tokio::time::timeout(self.wait, self.options.connect())
+            .await
+            .map_err(|_| Error::Backend {
+                message: format!("PostgreSQL: no connection within {:?}", self.wait),
+                retryable: true,
+                source: None,
+            })?
+            .map_err(map_error)
+    }
+
     /// Closes the idle connections; later calls fail.
     pub(crate) fn close(&self) {
         self.permits.close();

@@ -5,6 +5,7 @@
 
 mod call;
 mod conns;
+mod locks;
 mod namespace;
 mod read;
 mod schema;

@@ -1,6 +1,7 @@
 //! One PostgreSQL namespace schema: reads, the group-committing writer, imports and the commit log.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
@@ -8,11 +9,12 @@ use sqlx::{PgConnection, PgPool};
 
 use super::call::PgWrite;
 use super::conns::PgConnections;
+use super::locks::{self, consumer_lock_key};
 use super::read::{self, ReadSql};
 use super::schema::{map_error, namespace_lock, quote};
 use super::write::PgWriter;
 use crate::backend::CommitLog;
-use crate::backend::NamespaceBackend;
+use crate::backend::{ConsumerLock, NamespaceBackend};
 use crate::model::{
     BatchResult, CategoryOpts, CategorySummary, GetStreamOpts, ImportResult, ListStreamsOpts,
     Message, NewMessage, StreamSummary, WriteOpts,
@@ -174,6 +176,16 @@ impl PgNamespace {
 
 #[async_trait]
 impl NamespaceBackend for PgNamespace {
+    async fn progress(&self, category: &str, after: i64, limit: i64) -> Result<(i64, i64)> {
+        with_reader!(self, |c| read::progress(
+            c, &self.sql, category, after, limit
+        ))
+    }
+
+    async fn lock_consumer(&self, key: &str, poll: Duration) -> Result<Box<dyn ConsumerLock>> {
+        locks::lock(&self.conns, consumer_lock_key(&self.schema, key), poll).await
+    }
+
     async fn write(
         &self,
         stream_name: &str,

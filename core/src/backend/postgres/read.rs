@@ -35,6 +35,9 @@ pub(crate) struct ReadSql {
     categories: SqlStr,
     counts: SqlStr,
     count: SqlStr,
+    /// The head and the messages after $1 (up to $2) of every category, and of category $3.
+    progress_all: SqlStr,
+    progress: SqlStr,
 }
 
 /// SQL built from the (quoted) schema name and constants only; shared, so clones are cheap.
@@ -98,6 +101,16 @@ impl ReadSql {
                  FROM {s}.messages"
             )),
             count: shared_sql(format!("SELECT count(*) FROM {s}.messages")),
+            progress_all: shared_sql(format!(
+                "SELECT (SELECT coalesce(max(global_position), 0) FROM {s}.messages),
+                        (SELECT count(*) FROM (SELECT 1 FROM {s}.messages
+                         WHERE global_position > $1 LIMIT $2) x)"
+            )),
+            progress: shared_sql(format!(
+                "SELECT (SELECT coalesce(max(global_position), 0) FROM {s}.messages),
+                        (SELECT count(*) FROM (SELECT 1 FROM {s}.messages
+                         WHERE {s}.category(stream_name) = $3 AND global_position > $1 LIMIT $2) x)"
+            )),
         }
     }
 }
@@ -258,6 +271,28 @@ pub(crate) async fn counts(
 }
 
 /// How many messages the namespace holds.
+/// The head (0 when empty) and how many messages of `category` (`""` = all) come after `after`,
+/// counted up to `limit` along the category index.
+pub(crate) async fn progress(
+    conn: &mut PgConnection,
+    sql: &ReadSql,
+    category: &str,
+    after: i64,
+    limit: i64,
+) -> Result<(i64, i64)> {
+    let query = if category.is_empty() {
+        sqlx::query_as(sql.progress_all.clone())
+            .bind(after)
+            .bind(limit)
+    } else {
+        sqlx::query_as(sql.progress.clone())
+            .bind(after)
+            .bind(limit)
+            .bind(category)
+    };
+    query.fetch_one(&mut *conn).await.map_err(map_error)
+}
+
 pub(crate) async fn message_count(conn: &mut PgConnection, sql: &ReadSql) -> Result<i64> {
     sqlx::query_scalar(sql.count.clone())
         .fetch_one(&mut *conn)

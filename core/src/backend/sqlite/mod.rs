@@ -2,6 +2,7 @@
 //! namespace, as files in a directory (WAL) or in memory.
 
 mod conn;
+mod locks;
 mod namespace;
 mod read;
 mod write;
@@ -219,6 +220,7 @@ fn remove_database_files(path: &Path) {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
+    let _ = std::fs::remove_dir_all(locks::folder_of(path));
 }
 
 #[async_trait]

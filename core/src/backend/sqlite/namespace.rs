@@ -3,15 +3,17 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
 
 use super::conn::{migrate, open_connection};
+use super::locks::ConsumerLocks;
 use super::read;
 use super::write::{SqliteWriter, WriteOp, WriteOutcome};
 use crate::backend::CommitLog;
-use crate::backend::NamespaceBackend;
+use crate::backend::{ConsumerLock, NamespaceBackend};
 use crate::migrations::SQLITE_NAMESPACE;
 use crate::model::Durability;
 use crate::model::{
@@ -48,6 +50,7 @@ pub(crate) struct SqliteNamespace {
     log: Arc<CommitLog>,
     /// Whether a task watches the file for other processes' commits.
     watching: AtomicBool,
+    locks: ConsumerLocks,
 }
 
 impl SqliteNamespace {
@@ -59,6 +62,7 @@ impl SqliteNamespace {
         upto: Option<i64>,
     ) -> Result<Self> {
         let mut conn = open_connection(path.as_deref(), durability)?;
+        let locks = ConsumerLocks::of(path.as_deref());
         migrate(&mut conn, SQLITE_NAMESPACE, upto)?;
         let conn = Arc::new(Mutex::new(conn));
         let log = Arc::new(CommitLog::default());
@@ -77,6 +81,7 @@ impl SqliteNamespace {
             }),
             log,
             watching: AtomicBool::new(false),
+            locks,
         })
     }
 
@@ -283,6 +288,19 @@ impl NamespaceBackend for SqliteNamespace {
     /// Another process sharing the directory commits without telling us: while there are
     /// subscribers, one task per namespace checks the file's last global position and wakes them
     /// (they then read storage) when it moved past what this process published.
+    async fn progress(&self, category: &str, after: i64, limit: i64) -> Result<(i64, i64)> {
+        self.read(|c| {
+            Ok((
+                read::head(c)?,
+                read::count_after(c, category, after, limit)?,
+            ))
+        })
+    }
+
+    async fn lock_consumer(&self, key: &str, poll: Duration) -> Result<Box<dyn ConsumerLock>> {
+        self.locks.lock(key, poll).await
+    }
+
     fn watch_other_writers(self: Arc<Self>) {
         if matches!(self.reads.readers, Readers::Shared(_))
             || self.watching.swap(true, Ordering::AcqRel)
@@ -304,14 +322,7 @@ impl NamespaceBackend for SqliteNamespace {
                     ns.watching.store(false, Ordering::Release);
                     return;
                 }
-                let last = ns.read(|c| {
-                    c.query_row(
-                        "SELECT coalesce(max(global_position), 0) FROM messages",
-                        [],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .map_err(super::conn::map_error)
-                });
+                let last = ns.read(read::head);
                 if let Ok(last) = last
                     && last > ns.log.last_global_position().unwrap_or(0)
                 {

@@ -78,6 +78,36 @@ pub(crate) fn stream_version(conn: &Connection, stream_name: &str) -> Result<Opt
         .map_err(map_error)
 }
 
+/// The namespace's last global position (0 when empty).
+pub(crate) fn head(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached("SELECT coalesce(max(global_position), 0) FROM messages")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(map_error)
+}
+
+/// How many messages of `category` (`""` = all) come after global position `after`, counted up to
+/// `limit` along `(category, global_position)` (the primary key for `""`).
+pub(crate) fn count_after(
+    conn: &Connection,
+    category: &str,
+    after: i64,
+    limit: i64,
+) -> Result<i64> {
+    let counted = if category.is_empty() {
+        conn.prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM messages WHERE global_position > ?1 LIMIT ?2)",
+        )
+        .and_then(|mut s| s.query_row(rusqlite::params![after, limit], |r| r.get(0)))
+    } else {
+        conn.prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM messages
+             WHERE category = ?1 AND global_position > ?2 LIMIT ?3)",
+        )
+        .and_then(|mut s| s.query_row(rusqlite::params![category, after, limit], |r| r.get(0)))
+    };
+    counted.map_err(map_error)
+}
+
 /// A category read: a bounded range on `(category, global_position)` (or the primary key for
 /// `""`), with the correlation and consumer-group filters applied before the limit.
 pub(crate) fn get_category(
