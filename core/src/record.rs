@@ -37,6 +37,29 @@ pub struct Record<'a> {
     pub time: Cow<'a, str>,
 }
 
+impl<'a> Record<'a> {
+    /// The record of a message (as `export` writes it).
+    ///
+    /// # Errors
+    /// When the stored data or metadata is not JSON (it always is).
+    pub fn of(m: &'a Message) -> Result<Record<'a>> {
+        let raw = |o: &'a JsonObject| {
+            o.as_raw()
+                .map_err(|e| Error::backend("a stored message is not JSON", false, e))
+        };
+        Ok(Record {
+            id: m.id,
+            stream: Cow::Borrowed(&m.stream_name),
+            message_type: Cow::Borrowed(&m.message_type),
+            pos: m.position,
+            gpos: m.global_position,
+            data: raw(&m.data)?,
+            meta: m.metadata.as_ref().map(raw).transpose()?,
+            time: Cow::Owned(crate::model::format_time(m.time)),
+        })
+    }
+}
+
 impl Record<'_> {
     /// The message the record carries, checked by the input rules of an import
     /// ([`Message::check_imported`]).

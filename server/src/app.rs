@@ -84,6 +84,8 @@ pub struct RunningServer {
     pub backend: &'static str,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// Records HTTP consumers' positions; records the last ones when the server stops.
+    keeper: tokio::task::JoinHandle<()>,
     store: Store,
 }
 
@@ -95,6 +97,10 @@ impl RunningServer {
         let mut task = self.task;
         if tokio::time::timeout(grace, &mut task).await.is_err() {
             task.abort();
+        }
+        let mut keeper = self.keeper;
+        if tokio::time::timeout(grace, &mut keeper).await.is_err() {
+            keeper.abort();
         }
         self.store.close().await;
     }
@@ -159,16 +165,19 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     let listener = bind(config.host.as_deref(), config.port).await?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let (stop, shutdown) = watch::channel(false);
+    let consumers = Arc::new(crate::consumers::Consumers::default());
     let state = AppState {
         store: store.clone(),
         auth: Arc::new(Authenticator::new(store.clone(), config.test_mode)),
         metrics: Arc::new(Metrics::default()),
+        consumers: consumers.clone(),
         shutdown: shutdown.clone(),
         max_body: config.max_body,
     };
     let app = router(state);
     let task = crate::threads::serve(listener, app, shutdown.clone())?;
-    tokio::spawn(crate::metrics::upkeep(shutdown));
+    tokio::spawn(crate::metrics::upkeep(shutdown.clone()));
+    let keeper = tokio::spawn(consumers.keep(store.clone(), shutdown));
     let host = match config.host.as_deref() {
         None | Some("0.0.0.0" | "::" | "[::]") => "localhost".to_string(),
         Some(h) if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
@@ -181,6 +190,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
         backend: store.backend_kind(),
         stop,
         task,
+        keeper,
         store,
     })
 }
@@ -275,6 +285,7 @@ async fn rpc(
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    crate::rpc::consumer::export_lag(&state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

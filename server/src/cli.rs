@@ -36,6 +36,45 @@ pub enum Command {
     Import(ImportCmd),
     /// Apply the schema migrations and exit.
     Migrate(ServeArgs),
+    /// Run a consumer of a category: print each message as an NDJSON record (the export format)
+    /// and record the position as a consumer does (one active instance per name: a second
+    /// waits as a standby). SIGINT or SIGTERM stops it cleanly.
+    Consume(ConsumeCmd),
+}
+
+/// Flags of `consume`.
+#[derive(Debug, Args)]
+pub struct ConsumeCmd {
+    /// postgres://… or sqlite://<dir> [env MESSAGEDB_DB_URL].
+    #[arg(long)]
+    pub db_url: Option<String>,
+    /// The namespace [default: default].
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// The category ("" = every message of the namespace).
+    #[arg(long)]
+    pub category: String,
+    /// The consumer's name.
+    #[arg(long)]
+    pub name: String,
+    /// Consumer group member (with --size).
+    #[arg(long)]
+    pub member: Option<i64>,
+    /// Consumer group size (with --member).
+    #[arg(long)]
+    pub size: Option<i64>,
+    /// Where to start when no position is recorded: beginning, end, or a global position.
+    #[arg(long, default_value = "beginning")]
+    pub start: String,
+    /// Record the position after this many messages.
+    #[arg(long, default_value_t = 100)]
+    pub position_update_interval: u64,
+    /// Seconds within which a standby takes over.
+    #[arg(long, default_value_t = 5.0)]
+    pub lease: f64,
+    /// Stop (cleanly) after this many messages.
+    #[arg(long)]
+    pub count: Option<u64>,
 }
 
 /// Flags of `serve` (and `migrate`).

@@ -8,6 +8,7 @@
 
 mod app;
 mod auth;
+mod consumers;
 mod error;
 mod import;
 mod metrics;

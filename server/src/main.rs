@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Export(e)) => finish(export(e)),
         Some(Command::Import(i)) => finish(import(i)),
+        Some(Command::Consume(c)) => finish(consume(c)),
     }
 }
 
@@ -93,6 +94,64 @@ fn import(i: cli::ImportCmd) -> Result<u64, String> {
         force: i.force,
     };
     transfer::import(&args).map_err(|e| e.to_string())
+}
+
+/// `messagedb consume`: a consumer printing what it handles. Says `active` on stderr once it is
+/// the active instance.
+fn consume(c: cli::ConsumeCmd) -> Result<u64, String> {
+    use messagedb::consumer::{ConsumerOpts, Start};
+    use std::io::Write;
+    let url = required(c.db_url, "db-url", "DB_URL")?;
+    let start = match c.start.as_str() {
+        "beginning" => Start::Beginning,
+        "end" => Start::End,
+        p => Start::At(p.parse().map_err(|_| format!("invalid start '{p}'"))?),
+    };
+    let lease = Duration::try_from_secs_f64(c.lease).map_err(|e| format!("invalid lease: {e}"))?;
+    let mut opts = ConsumerOpts::new(&c.category, &c.name)
+        .map_err(|e| e.to_string())?
+        .start(start)
+        .position_update_interval(c.position_update_interval)
+        .lease(lease);
+    if let Some(group) =
+        messagedb::ConsumerGroup::from_parts(c.member, c.size).map_err(|e| e.to_string())?
+    {
+        opts = opts.group(group).map_err(|e| e.to_string())?;
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let stop = stop_signal();
+        let store = messagedb::Store::open(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ns = store.namespace(&c.namespace);
+        let mut stop = std::pin::pin!(stop);
+        let mut consumer = tokio::select! {
+            () = &mut stop => return Ok(0),
+            opened = ns.consumer(opts).open() => opened.map_err(|e| e.to_string())?,
+        };
+        eprintln!("active");
+        let mut handled = 0;
+        let mut out = std::io::stdout().lock();
+        while c.count.is_none_or(|n| handled < n) {
+            let next = tokio::select! {
+                biased;
+                () = &mut stop => break,
+                next = consumer.next() => next.map_err(|e| e.to_string())?,
+            };
+            let Some(m) = next else { break };
+            let record = messagedb::record::Record::of(&m).map_err(|e| e.to_string())?;
+            let line = serde_json::to_string(&record).map_err(|e| e.to_string())?;
+            writeln!(out, "{line}")
+                .and_then(|()| out.flush())
+                .map_err(|e| e.to_string())?;
+            consumer.ack(&m).await.map_err(|e| e.to_string())?;
+            handled += 1;
+        }
+        consumer.stop().await.map_err(|e| e.to_string())?;
+        store.close().await;
+        Ok(handled)
+    })
 }
 
 fn config(a: ServeArgs) -> Result<(ServeConfig, String, String), String> {

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use messagedb::{SubscribeOpts, Subscription};
+use messagedb::consumer::ConsumerId;
+use messagedb::{SubscribeOpts, Subscription, SubscriptionTarget};
 
 use crate::metrics::SubscriptionGuard;
 use crate::state::{AppState, QueryOf};
@@ -69,16 +70,24 @@ pub async fn subscribe(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let opts = match parse(&query) {
+    let mut opts = match parse(&query) {
         Ok(o) => o,
         Err(message) => return bad_request(&message),
     };
-    let subscription = match state
-        .store
-        .namespace(&caller.namespace)
-        .subscribe(opts)
-        .await
-    {
+    let ns = state.store.namespace(&caller.namespace);
+    if let Some(name) = query.get("name") {
+        // A consumer's subscription: after its position (acknowledged with `consumer.ack`).
+        let resumed = match consumer_of(&opts, name) {
+            Ok(id) => state.consumers.position(&ns, &id).await,
+            Err(e) => Err(e),
+        };
+        match resumed {
+            Ok(Some(p)) => opts.position = p + 1,
+            Ok(None) => {}
+            Err(e) => return caller.checked(e.into()).into_response(),
+        }
+    }
+    let subscription = match ns.subscribe(opts).await {
         Ok(s) => s,
         Err(e) => return caller.checked(e.into()).into_response(),
     };
@@ -103,6 +112,16 @@ pub async fn subscribe(
         h.insert("x-eventodb-token", v);
     }
     response
+}
+
+/// The consumer named `name` of a category subscription (with its consumer group).
+fn consumer_of(opts: &SubscribeOpts, name: &str) -> messagedb::Result<ConsumerId> {
+    match &opts.target {
+        SubscriptionTarget::Category(category, group) => ConsumerId::new(category, name, *group),
+        _ => Err(messagedb::Error::invalid(
+            "'name' (a consumer) needs 'category'",
+        )),
+    }
 }
 
 struct Pokes {

@@ -22,6 +22,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Counters and histograms.
     pub metrics: Arc<Metrics>,
+    /// Consumers run by HTTP clients.
+    pub consumers: Arc<crate::consumers::Consumers>,
     /// Flips to `true` when the server stops: streaming responses end.
     pub shutdown: watch::Receiver<bool>,
     /// Largest accepted RPC body, in bytes.

@@ -85,13 +85,50 @@ impl ConsumerId {
     }
 
     fn stream(&self, qualifier: &str) -> String {
-        let category = match self.category.as_str() {
-            "" => ALL,
-            c => c,
-        };
-        let separator = if category.contains(':') { '+' } else { ':' };
-        format!("{category}{separator}{qualifier}-{}", self.identifier())
+        format!(
+            "{}{}",
+            stream_prefix(&self.category, qualifier),
+            self.identifier()
+        )
     }
+
+    /// The identity whose position stream this is (`None` for any other stream). A trailing
+    /// `_<member>_<size>` is read as a consumer group, as [`ConsumerId::identifier`] writes it.
+    pub fn from_position_stream(stream_name: &str) -> Option<ConsumerId> {
+        let marker = format!("{POSITION_QUALIFIER}-");
+        let (head, identifier) = [':', '+'].iter().find_map(|sep| {
+            let at = stream_name.find(&format!("{sep}{marker}"))?;
+            Some((&stream_name[..at], &stream_name[at + 1 + marker.len()..]))
+        })?;
+        let category = if head == ALL { "" } else { head };
+        let mut parts = identifier.rsplitn(3, '_');
+        let group = match (parts.next(), parts.next(), parts.next()) {
+            (Some(size), Some(member), Some(name)) => {
+                match (member.parse::<i64>(), size.parse::<i64>()) {
+                    (Ok(m), Ok(s)) => ConsumerGroup::new(m, s).ok().map(|g| (name, g)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let (name, group) = match group {
+            Some((name, g)) => (name, Some(g)),
+            None => (identifier, None),
+        };
+        let id = ConsumerId::new(category, name, group).ok()?;
+        (id.position_stream() == stream_name).then_some(id)
+    }
+}
+
+/// The start of the names of a category's consumer streams of one kind: `<category>:<qualifier>-`
+/// (`+` when the category has qualifiers, `$all` for the whole namespace).
+pub(crate) fn stream_prefix(category: &str, qualifier: &str) -> String {
+    let category = match category {
+        "" => ALL,
+        c => c,
+    };
+    let separator = if category.contains(':') { '+' } else { ':' };
+    format!("{category}{separator}{qualifier}-")
 }
 
 /// Whether a stream is a consumer's own record (position or parked messages), which a
@@ -133,6 +170,18 @@ mod tests {
         ] {
             assert!(is_consumer_record(record), "{record}");
         }
+        for id in [&plain, &member, &typed, &all] {
+            assert_eq!(
+                ConsumerId::from_position_stream(&id.position_stream()).as_ref(),
+                Some(id)
+            );
+        }
+        let underscored = ConsumerId::new("account", "a_b", None).unwrap();
+        assert_eq!(
+            ConsumerId::from_position_stream(&underscored.position_stream()),
+            Some(underscored)
+        );
+        assert_eq!(ConsumerId::from_position_stream("account-1"), None);
         for other in [
             "account-1",
             "account:command-1",

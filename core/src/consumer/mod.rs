@@ -7,11 +7,13 @@
 //! - this file: options, the recorded position and progress (`info`);
 //! - `pull.rs`: a running consumer, in pull form (`next`, `ack`, `nack`) and handler form
 //!   (`run`), holding its identity's lock (one active instance);
+//! - `recorder.rs`: when the position is recorded;
 //! - `parked.rs`: messages that failed every try, listed, replayed or discarded.
 
 mod identity;
 mod parked;
 mod pull;
+mod recorder;
 
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use serde_json::json;
 pub use identity::{ConsumerId, PARKED_QUALIFIER, POSITION_QUALIFIER, is_consumer_record};
 pub use parked::{DISCARDED, PARKED, Parked, REPLAYED, Replay, Settled};
 pub use pull::{Consumer, ConsumerBuilder};
+pub use recorder::Recorder;
 
 use crate::model::{ConsumerGroup, Message, NewMessage, WriteOpts};
 use crate::store::Namespace;
@@ -133,7 +136,9 @@ pub struct ConsumerOpts {
     pub on_error: OnError,
     /// Within how long a standby takes over after the active instance stops or dies (default
     /// 5 s): a standby tries for the lock, and the active instance checks it still holds it,
-    /// five times per lease.
+    /// five times per lease. On PostgreSQL a new instance waits one such interval after it gets
+    /// the lock, so that an instance whose session ended unnoticed has stopped first; every
+    /// instance of one identity must use the same lease.
     pub lease: Duration,
 }
 
@@ -264,6 +269,19 @@ impl Namespace {
     /// As reads.
     pub async fn consumer_info(&self, id: &ConsumerId) -> Result<ConsumerInfo> {
         let position = self.consumer_position(id).await?;
+        self.consumer_info_at(id, position).await
+    }
+
+    /// A consumer's progress were it at `position` (a position acknowledged and not recorded
+    /// yet, as the server knows of its HTTP clients).
+    ///
+    /// # Errors
+    /// As reads.
+    pub async fn consumer_info_at(
+        &self,
+        id: &ConsumerId,
+        position: Option<i64>,
+    ) -> Result<ConsumerInfo> {
         self.progress_of(id, position, 0, false).await
     }
 
@@ -288,6 +306,35 @@ impl Namespace {
             parked,
             active,
         })
+    }
+
+    /// The consumers that recorded a position in this namespace (of `category` only, when
+    /// given), found by their position streams, by name.
+    ///
+    /// # Errors
+    /// As `list_streams`.
+    pub async fn consumers(&self, category: Option<&str>) -> Result<Vec<ConsumerId>> {
+        let prefix = category.map(|c| identity::stream_prefix(c, POSITION_QUALIFIER));
+        let mut found = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut page = crate::model::ListStreamsOpts::default().limit(1000);
+            page.prefix.clone_from(&prefix);
+            page.cursor = cursor.take();
+            let streams = self.list_streams(&page).await?;
+            let full = streams.len() == 1000;
+            for s in &streams {
+                if let Some(id) = ConsumerId::from_position_stream(&s.stream)
+                    && category.is_none_or(|c| c == id.category())
+                {
+                    found.push(id);
+                }
+            }
+            match streams.last() {
+                Some(last) if full => cursor = Some(last.stream.clone()),
+                _ => return Ok(found),
+            }
+        }
     }
 
     /// A consumer: [`ConsumerBuilder::open`] for the pull form, [`ConsumerBuilder::run`] for the

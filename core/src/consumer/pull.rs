@@ -9,6 +9,7 @@ use std::future::Future;
 use tokio::time::Instant;
 
 use super::parked::Parked;
+use super::recorder::Recorder;
 use super::{ConsumerId, ConsumerInfo, ConsumerOpts, Nacked, OnError, Start, is_consumer_record};
 use crate::backend::ConsumerLock;
 use crate::model::{Message, WriteOpts};
@@ -57,16 +58,20 @@ impl ConsumerBuilder {
             None => target,
         };
         let subscription = ns.subscribe(target.from_position(from)).await?;
+        let recorder = Recorder::new(
+            opts.id.clone(),
+            recorded,
+            opts.position_update_interval,
+            opts.position_update_idle,
+        );
         Ok(Consumer {
             ns,
             opts,
             subscription,
+            recorder,
             lock,
             checked: Instant::now(),
-            recorded,
             handed: None,
-            acked: recorded,
-            unrecorded: 0,
             handled: 0,
             failures: 0,
             retry: None,
@@ -145,14 +150,10 @@ pub struct Consumer {
     lock: Box<dyn ConsumerLock>,
     /// When the lock was last found held.
     checked: Instant,
-    /// The last recorded position.
-    recorded: Option<i64>,
+    /// The acknowledged and recorded positions.
+    recorder: Recorder,
     /// The message handed out and not yet acknowledged.
     handed: Option<i64>,
-    /// The last acknowledged position.
-    acked: Option<i64>,
-    /// Acknowledged since the last recording.
-    unrecorded: u64,
     /// Acknowledged in this run.
     handled: u64,
     /// How many tries of the message handed out (or to be retried) failed.
@@ -169,8 +170,7 @@ impl std::fmt::Debug for Consumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Consumer")
             .field("id", &self.opts.id)
-            .field("recorded", &self.recorded)
-            .field("acked", &self.acked)
+            .field("recorder", &self.recorder)
             .finish()
     }
 }
@@ -183,7 +183,7 @@ impl Consumer {
 
     /// The last acknowledged global position (recorded or not).
     pub fn position(&self) -> Option<i64> {
-        self.acked
+        self.recorder.acked()
     }
 
     /// How many messages were acknowledged in this run.
@@ -197,7 +197,7 @@ impl Consumer {
     /// As reads.
     pub async fn info(&self) -> Result<ConsumerInfo> {
         self.ns
-            .progress_of(&self.opts.id, self.acked, self.handled, true)
+            .progress_of(&self.opts.id, self.recorder.acked(), self.handled, true)
             .await
     }
 
@@ -228,13 +228,11 @@ impl Consumer {
             return self.hand_out(message).await.map(Some);
         }
         loop {
-            let next = if self.unrecorded > 0 {
-                match tokio::time::timeout(self.opts.position_update_idle, self.subscription.next())
-                    .await
-                {
+            let next = if let Some(idle) = self.recorder.idle() {
+                match tokio::time::timeout(idle, self.subscription.next()).await {
                     Ok(next) => next,
                     Err(_idle) => {
-                        self.record().await?;
+                        self.recorder.record(&self.ns).await?;
                         continue;
                     }
                 }
@@ -245,10 +243,8 @@ impl Consumer {
                 return Ok(None);
             };
             if self.skips(&message) {
-                // Not this consumer's: the position moves past it with the next recording, but
-                // it does not count towards one (a whole-namespace consumer would otherwise
-                // record because of its own records, forever).
-                self.acked = Some(message.global_position);
+                // Not this consumer's: the position moves past it with the next recording.
+                self.recorder.pass(message.global_position);
                 continue;
             }
             return self.hand_out(message).await.map(Some);
@@ -287,10 +283,8 @@ impl Consumer {
     pub async fn ack(&mut self, message: &Message) -> Result<()> {
         self.take_handed(message)?;
         self.failures = 0;
-        self.acked = Some(message.global_position);
-        self.unrecorded += 1;
         self.handled += 1;
-        self.record_if_due().await
+        self.recorder.ack(&self.ns, message.global_position).await
     }
 
     /// Reports that handling the message last handed out failed with `error`: it is handed out
@@ -313,16 +307,14 @@ impl Consumer {
         let attempts = std::mem::take(&mut self.failures);
         if self.opts.on_error == OnError::Stop {
             self.stopped = true;
-            self.record().await?;
+            self.recorder.record(&self.ns).await?;
             return Ok(Nacked::Stopped);
         }
         let record = Parked::record(message, error, attempts)?;
         self.ns
             .write(&self.opts.id.parked_stream(), record, WriteOpts::default())
             .await?;
-        self.acked = Some(message.global_position);
-        self.unrecorded += 1;
-        self.record_if_due().await?;
+        self.recorder.ack(&self.ns, message.global_position).await?;
         Ok(Nacked::Parked)
     }
 
@@ -343,7 +335,7 @@ impl Consumer {
     /// # Errors
     /// As writes.
     pub async fn stop(mut self) -> Result<()> {
-        self.record().await
+        self.recorder.record(&self.ns).await
     }
 
     /// Whether a message is passed over: a whole-namespace consumer's own records, or one not
@@ -359,24 +351,5 @@ impl Consumer {
                 names::correlation_category(metadata).as_deref() != Some(c.as_str())
             }
         }
-    }
-
-    async fn record_if_due(&mut self) -> Result<()> {
-        if self.unrecorded >= self.opts.position_update_interval {
-            self.record().await?;
-        }
-        Ok(())
-    }
-
-    async fn record(&mut self) -> Result<()> {
-        let Some(position) = self.acked.filter(|_| self.unrecorded > 0) else {
-            return Ok(());
-        };
-        self.ns
-            .set_consumer_position(&self.opts.id, position)
-            .await?;
-        self.recorded = Some(position);
-        self.unrecorded = 0;
-        Ok(())
     }
 }

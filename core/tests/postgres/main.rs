@@ -399,5 +399,6 @@ async fn a_subscription_sees_writes_of_another_process() {
 }
 
 mod calls;
+mod consumers;
 mod existing_schema;
 mod never_skip;

@@ -28,7 +28,7 @@ pub async fn get(ns: &Namespace, args: &[&RawValue]) -> Result<String, ApiError>
 }
 
 /// `options.consumerGroup`: `{}` or absent = none; both members or neither.
-fn consumer_group(opts: &args::Fields<'_>) -> Result<Option<ConsumerGroup>, ApiError> {
+pub(super) fn consumer_group(opts: &args::Fields<'_>) -> Result<Option<ConsumerGroup>, ApiError> {
     let Some(group) = args::object(
         opts.get("consumerGroup").copied(),
         "options.consumerGroup must be an object",

@@ -2,6 +2,7 @@
 
 mod args;
 mod category;
+pub mod consumer;
 pub mod encode;
 mod ns;
 mod stream;
@@ -113,6 +114,10 @@ async fn dispatch(
         "stream.last" => stream::last(&ns(), args).await,
         "stream.version" => stream::version(&ns(), args).await,
         "category.get" => category::get(&ns(), args).await,
+        "consumer.position" => consumer::position(state, &ns(), args).await,
+        "consumer.ack" => consumer::ack(state, &ns(), args).await,
+        "consumer.list" => consumer::list(state, &ns(), args).await,
+        "consumer.parked" => consumer::parked(&ns(), args).await,
         "ns.create" => ns::create(state, caller, args).await,
         "ns.delete" => ns::delete(state, caller, args).await,
         "ns.list" => ns::list(state, caller).await,

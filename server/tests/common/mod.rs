@@ -187,6 +187,14 @@ impl Storage {
         }
     }
 
+    /// The store URL of this storage (`sqlite://<dir>` or the database's URL).
+    pub fn url(&self) -> String {
+        match self {
+            Storage::Sqlite(dir) => format!("sqlite://{}", dir.path().display()),
+            Storage::Postgres(db) => db.url.clone(),
+        }
+    }
+
     /// `sqlite` or `postgres`, for messages.
     pub fn kind(&self) -> &'static str {
         match self {

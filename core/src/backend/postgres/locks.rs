@@ -19,7 +19,11 @@ pub(crate) fn consumer_lock_key(schema: &str, position_stream: &str) -> i64 {
     names::hash_64(&format!("messagedb-consumer:{schema}:{position_stream}"))
 }
 
-/// Takes the lock `key` on a connection kept for it, trying every `poll`.
+/// Takes the lock `key` on a connection kept for it, trying every `poll`; then waits one `poll`
+/// more before answering. A holder whose session ended without it knowing (the server ended it,
+/// the network failed) may still hand out messages until its next check, at most one `poll`
+/// after its last one, which came before the lock was free: after that wait, it has stopped.
+/// (Every instance of one identity must therefore use the same lease.)
 pub(crate) async fn lock(
     conns: &PgConnections,
     key: i64,
@@ -33,6 +37,7 @@ pub(crate) async fn lock(
             .await
             .map_err(map_error)?;
         if had {
+            tokio::time::sleep(poll).await;
             return Ok(Box::new(PgLock {
                 conn: Mutex::new(conn),
             }));

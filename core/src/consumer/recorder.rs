@@ -1,0 +1,113 @@
+//! When a consumer's position is recorded (consumers.md, "Recording"): after every
+//! `position_update_interval` handled messages, after `position_update_idle` without new ones if
+//! anything is unrecorded, and on a clean stop. One rule for the consumers of this crate and for
+//! the server's `consumer.ack`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::ConsumerId;
+use crate::Result;
+use crate::store::Namespace;
+
+/// A consumer's acknowledged and recorded positions.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    id: ConsumerId,
+    interval: u64,
+    idle: Duration,
+    /// The last recorded position.
+    recorded: Option<i64>,
+    /// The last acknowledged (or passed over) position.
+    acked: Option<i64>,
+    /// Acknowledged since the last recording.
+    unrecorded: u64,
+    /// When the last acknowledgement came.
+    last_ack: Instant,
+}
+
+impl Recorder {
+    /// A consumer that recorded `recorded` last, recording every `interval` acknowledgements (at
+    /// least 1) or after `idle` without one.
+    pub fn new(id: ConsumerId, recorded: Option<i64>, interval: u64, idle: Duration) -> Self {
+        Recorder {
+            id,
+            interval: interval.max(1),
+            idle,
+            recorded,
+            acked: recorded,
+            unrecorded: 0,
+            last_ack: Instant::now(),
+        }
+    }
+
+    /// The consumer's identity.
+    pub fn id(&self) -> &ConsumerId {
+        &self.id
+    }
+
+    /// The last acknowledged position (recorded or not).
+    pub fn acked(&self) -> Option<i64> {
+        self.acked
+    }
+
+    /// The last recorded position.
+    pub fn recorded(&self) -> Option<i64> {
+        self.recorded
+    }
+
+    /// Whether anything acknowledged is not recorded yet.
+    pub fn pending(&self) -> bool {
+        self.unrecorded > 0
+    }
+
+    /// How long to wait for the next message before an idle recording (`None`: nothing to record).
+    pub fn idle(&self) -> Option<Duration> {
+        self.pending().then_some(self.idle)
+    }
+
+    /// Whether an idle recording is due now.
+    pub fn idle_due(&self) -> bool {
+        self.pending() && self.last_ack.elapsed() >= self.idle
+    }
+
+    /// The position moves past a message that was handled (or parked); records when
+    /// `interval` messages are unrecorded. A position at or before the acknowledged one is ignored
+    /// (acknowledgements may come twice, or out of order, over HTTP).
+    ///
+    /// # Errors
+    /// As writes.
+    pub async fn ack(&mut self, ns: &Namespace, position: i64) -> Result<()> {
+        if self.acked.is_some_and(|a| a >= position) {
+            return Ok(());
+        }
+        self.acked = Some(position);
+        self.unrecorded += 1;
+        self.last_ack = Instant::now();
+        if self.unrecorded >= self.interval {
+            self.record(ns).await?;
+        }
+        Ok(())
+    }
+
+    /// The position moves past a message that is not the consumer's (it does not count towards a
+    /// recording: a whole-namespace consumer would otherwise record because of its own records).
+    pub fn pass(&mut self, position: i64) {
+        self.acked = Some(position);
+    }
+
+    /// Records the acknowledged position if anything is unrecorded.
+    ///
+    /// # Errors
+    /// As writes.
+    pub async fn record(&mut self, ns: &Namespace) -> Result<()> {
+        let Some(position) = self.acked.filter(|_| self.pending()) else {
+            return Ok(());
+        };
+        ns.set_consumer_position(&self.id, position).await?;
+        self.recorded = Some(position);
+        self.unrecorded = 0;
+        Ok(())
+    }
+}
