@@ -8,7 +8,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use messagedb::consumer::ConsumerId;
+use std::future::Future;
+use std::pin::Pin;
+
+use messagedb::consumer::{ConsumerHold, ConsumerOpts};
 use messagedb::{SubscribeOpts, Subscription, SubscriptionTarget};
 
 use crate::metrics::SubscriptionGuard;
@@ -75,24 +78,31 @@ pub async fn subscribe(
         Err(message) => return bad_request(&message),
     };
     let ns = state.store.namespace(&caller.namespace);
-    if let Some(name) = query.get("name") {
-        // A consumer's subscription: after its position (acknowledged with `consumer.ack`).
-        let resumed = match consumer_of(&opts, name) {
-            Ok(id) => state.consumers.position(&ns, &id).await,
-            Err(e) => Err(e),
-        };
-        match resumed {
-            Ok(Some(p)) => opts.position = p + 1,
-            Ok(None) => {}
-            Err(e) => return caller.checked(e.into()).into_response(),
+    let opening: Opening = match query.get("name") {
+        // A consumer's subscription: the one active instance of its name while the client stays
+        // connected (a second waits before `: ready`), from after its position (acknowledged
+        // with `consumer.ack`).
+        Some(name) => {
+            let consumer = match consumer_of(&opts, name) {
+                Ok(c) => ns.consumer(c),
+                Err(e) => return caller.checked(e.into()).into_response(),
+            };
+            let consumers = state.consumers.clone();
+            Box::pin(async move {
+                let hold = consumer.hold().await?;
+                if let Some(p) = consumers.position(&ns, consumer.id()).await? {
+                    opts.position = p + 1;
+                }
+                Ok((ns.subscribe(opts).await?, Some(hold)))
+            })
         }
-    }
-    let subscription = match ns.subscribe(opts).await {
-        Ok(s) => s,
-        Err(e) => return caller.checked(e.into()).into_response(),
+        None => match ns.subscribe(opts).await {
+            Ok(s) => Box::pin(std::future::ready(Ok((s, None)))),
+            Err(e) => return caller.checked(e.into()).into_response(),
+        },
     };
     let guard = state.metrics.subscription();
-    let body = Body::from_stream(pokes(subscription, state.shutdown.clone(), guard));
+    let body = Body::from_stream(pokes(opening, state.shutdown.clone(), guard));
     let mut response = Response::new(body);
     let h = response.headers_mut();
     h.insert(
@@ -114,46 +124,77 @@ pub async fn subscribe(
     response
 }
 
-/// The consumer named `name` of a category subscription (with its consumer group).
-fn consumer_of(opts: &SubscribeOpts, name: &str) -> messagedb::Result<ConsumerId> {
+/// The options of the consumer named `name` of a category subscription (with its group).
+fn consumer_of(opts: &SubscribeOpts, name: &str) -> messagedb::Result<ConsumerOpts> {
     match &opts.target {
-        SubscriptionTarget::Category(category, group) => ConsumerId::new(category, name, *group),
+        SubscriptionTarget::Category(category, group) => {
+            let consumer = ConsumerOpts::new(category, name)?;
+            match group {
+                Some(g) => consumer.group(*g),
+                None => Ok(consumer),
+            }
+        }
         _ => Err(messagedb::Error::invalid(
             "'name' (a consumer) needs 'category'",
         )),
     }
 }
 
+/// The subscription to come (for a consumer, once it is the active instance), with the hold.
+type Opening =
+    Pin<Box<dyn Future<Output = messagedb::Result<(Subscription, Option<ConsumerHold>)>> + Send>>;
+
 struct Pokes {
-    subscription: Subscription,
+    opening: Option<Opening>,
+    subscription: Option<Subscription>,
+    _hold: Option<ConsumerHold>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-    ready_sent: bool,
     _guard: SubscriptionGuard,
 }
 
-/// `: ready`, then one whole event per message (each chunk is written and flushed as one), a
-/// keepalive comment when idle, the end when the server stops.
+/// `: ready` once the subscription is open (a consumer's standby waits, with keepalives), then
+/// one whole event per message (each chunk is written and flushed as one), a keepalive comment
+/// when idle, the end when the server stops.
 fn pokes(
-    subscription: Subscription,
+    opening: Opening,
     shutdown: tokio::sync::watch::Receiver<bool>,
     guard: SubscriptionGuard,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let state = Pokes {
-        subscription,
+        opening: Some(opening),
+        subscription: None,
+        _hold: None,
         shutdown,
-        ready_sent: false,
         _guard: guard,
     };
     stream::unfold(state, |mut s| async move {
-        if !s.ready_sent {
-            s.ready_sent = true;
-            return Some((Ok(Bytes::from_static(b": ready\n\n")), s));
-        }
         if *s.shutdown.borrow() {
             return None;
         }
+        if let Some(opening) = s.opening.as_mut() {
+            let opened = tokio::select! {
+                opened = opening => opened,
+                _ = tokio::time::sleep(KEEPALIVE) => {
+                    return Some((Ok(Bytes::from_static(b": keepalive\n\n")), s));
+                }
+                _ = s.shutdown.changed() => return None,
+            };
+            s.opening = None;
+            match opened {
+                Ok((subscription, hold)) => {
+                    s.subscription = Some(subscription);
+                    s._hold = hold;
+                    return Some((Ok(Bytes::from_static(b": ready\n\n")), s));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a consumer's subscription did not open");
+                    return None;
+                }
+            }
+        }
+        let subscription = s.subscription.as_mut()?;
         let chunk = tokio::select! {
-            next = s.subscription.next() => match next {
+            next = subscription.next() => match next {
                 Some(Ok(m)) => {
                     // Keys in the order of the spec's example; the name JSON-escaped.
                     let stream = serde_json::Value::from(m.stream_name);

@@ -3,7 +3,8 @@
 //! the active one is killed with SIGKILL, the standby takes over within the lease and resumes
 //! after the recorded position, nothing skipped; SIGTERM stops cleanly with the position
 //! recorded. And the server's consumer methods over HTTP: `consumer.ack` / `consumer.position`
-//! shared by two servers on one store, `/subscribe?…&name=` resuming, `consumer.list`,
+//! shared by two servers on one store, `/subscribe?…&name=` resuming and holding the name (a
+//! second is a standby until the first disconnects), `consumer.list`,
 //! `consumer.parked`, and `messagedb_consumer_lag` on `/metrics`.
 
 mod common;
@@ -267,6 +268,19 @@ async fn http_consumers_share_positions_across_servers() {
         sse.ready(STEP).await;
         let (poke, _) = sse.next_poke(STEP).await.expect("a poke");
         assert_eq!(poke["globalPosition"], json!(4));
+        // A second subscription by the same name, on the other server, is a standby: silent
+        // (no `: ready`) while the first is connected, ready once it goes.
+        let mut standby = subscribe(one.port, &format!("category=job&name=http&token={token}"))
+            .await
+            .unwrap_or_else(|r| panic!("subscribe: {} {}", r.status, r.text()));
+        let early = standby.next_line(Duration::from_secs(2)).await;
+        assert!(early.is_none(), "the standby said {early:?}");
+        drop(sse);
+        let gone = Instant::now();
+        standby.ready(STEP).await;
+        assert!(gone.elapsed() <= Duration::from_secs(5), "within the lease");
+        let (poke, _) = standby.next_poke(STEP).await.expect("a poke");
+        assert_eq!(poke["globalPosition"], json!(4), "after the recorded 3");
 
         // Errors: a bad name, a bad position, a name without a category.
         let (status, body) = a.rpc(json!(["consumer.ack", "job", "a b", 1])).await;

@@ -21,7 +21,7 @@ use serde_json::json;
 
 pub use identity::{ConsumerId, PARKED_QUALIFIER, POSITION_QUALIFIER, is_consumer_record};
 pub use parked::{DISCARDED, PARKED, Parked, REPLAYED, Replay, Settled};
-pub use pull::{Consumer, ConsumerBuilder};
+pub use pull::{Consumer, ConsumerBuilder, ConsumerHold};
 pub use recorder::Recorder;
 
 use crate::model::{ConsumerGroup, Message, NewMessage, WriteOpts};

@@ -30,17 +30,36 @@ impl ConsumerBuilder {
         ConsumerBuilder { ns, opts }
     }
 
+    /// The consumer's identity.
+    pub fn id(&self) -> &ConsumerId {
+        &self.opts.id
+    }
+
+    /// Waits to be the one active instance of the identity (a standby until then: dropping the
+    /// future gives up) and holds it until the value is dropped, without reading: the server
+    /// holds one for a `/subscribe?…&name=` client, which acknowledges with `consumer.ack`.
+    ///
+    /// # Errors
+    /// As [`ConsumerBuilder::open`].
+    pub async fn hold(&self) -> Result<ConsumerHold> {
+        let lock = self
+            .ns
+            .storage()
+            .await?
+            .lock_consumer(&self.opts.id.position_stream(), self.opts.lock_poll())
+            .await?;
+        Ok(ConsumerHold { _lock: lock })
+    }
+
     /// Waits to be the one active instance of the identity (a standby until then: dropping the
     /// future gives up), then opens the consumer after its recorded position, or at its start.
     ///
     /// # Errors
     /// As reads, and `BACKEND_ERROR` when the lock cannot be asked for.
     pub async fn open(self) -> Result<Consumer> {
+        let ConsumerHold { _lock: lock } = self.hold().await?;
         let ConsumerBuilder { ns, opts } = self;
         let storage = ns.storage().await?;
-        let lock = storage
-            .lock_consumer(&opts.id.position_stream(), opts.lock_poll())
-            .await?;
         // Read under the lock: the previous instance recorded its last position before it let go.
         let recorded = ns.consumer_position(&opts.id).await?;
         let from = match (recorded, opts.start) {
@@ -132,6 +151,18 @@ impl ConsumerBuilder {
             }
         }
         consumer.stop().await
+    }
+}
+
+/// The one active instance of a consumer identity, held until dropped (see
+/// [`ConsumerBuilder::hold`]).
+pub struct ConsumerHold {
+    _lock: Box<dyn ConsumerLock>,
+}
+
+impl std::fmt::Debug for ConsumerHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsumerHold")
     }
 }
 

@@ -1,0 +1,250 @@
+//! `messagedb-bench-consumers`: what a consumer costs beside a plain subscription, how long a
+//! standby takes to take over after the active instance is killed, and a consumer's memory while
+//! a million messages pass through a slow handler. Each case runs ours and its baseline in one
+//! run (alternating rounds where it times), on a SQLite directory and on PostgreSQL (`--pg-url`).
+//!
+//! ```text
+//! cargo build --release -p messagedb-bench
+//! target/release/messagedb-bench-consumers [--pg-url postgres://…] [--quick]
+//! ```
+//!
+//! - `throughput`: 100,000 messages of one category, handed out by a consumer with a no-op
+//!   handler (`next` + `ack`, the position recorded every 100) and by a plain category
+//!   subscription (`next`), three rounds each, alternating. Printed: messages per second of each
+//!   (median round) and the ratio consumer ÷ subscription (the target is ≥ 0.8).
+//! - `takeover`: a child process (this binary, `--hold`) is the active consumer with the default
+//!   lease (5 s); a standby in this process waits; the child is killed with SIGKILL; printed: the
+//!   time from the kill to the standby's `open` returning, each round and the worst, beside the
+//!   lease.
+//! - `memory` (SQLite directory): a writer appends 1,000,000 messages as fast as it can while a
+//!   consumer's handler spends ~10 µs on each; the resident set size is sampled every 100,000
+//!   handled. The same with a plain subscription as the baseline. Printed: RSS at each sample,
+//!   and the growth from the first sample to the last.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use messagedb::consumer::ConsumerOpts;
+use messagedb::{Namespace, NewMessage, Store, SubscribeOpts, WriteOpts};
+use serde_json::json;
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Messages in the throughput category.
+const MESSAGES: usize = 100_000;
+/// Messages per write.
+const BATCH: usize = 500;
+
+fn main() -> BenchResult<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    if let Some(i) = args.iter().position(|a| a == "--hold") {
+        return runtime.block_on(hold(&args[i + 1]));
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let pg = args
+        .iter()
+        .position(|a| a == "--pg-url")
+        .map(|i| args[i + 1].clone());
+    runtime.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let mut stores = vec![("sqlite-dir", format!("sqlite://{}", dir.path().display()))];
+        if let Some(url) = pg {
+            stores.push(("postgres", url));
+        }
+        for (kind, url) in &stores {
+            throughput(kind, url, if quick { 10_000 } else { MESSAGES }).await?;
+        }
+        for (kind, url) in &stores {
+            takeover(kind, url, if quick { 1 } else { 3 }).await?;
+        }
+        let mem_dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", mem_dir.path().display());
+        memory(&url, if quick { 100_000 } else { 1_000_000 }).await?;
+        Ok(())
+    })
+}
+
+async fn fill(ns: &Namespace, category: &str, n: usize) -> BenchResult<()> {
+    let mut written = 0;
+    while written < n {
+        let batch = BATCH.min(n - written);
+        let messages = (0..batch)
+            .map(|i| NewMessage::new("Happened", json!({ "i": written + i })))
+            .collect::<messagedb::Result<Vec<_>>>()?;
+        let stream = format!("{category}-{}", (written / BATCH) % 50);
+        ns.write_batch(&stream, messages, WriteOpts::default())
+            .await?;
+        written += batch;
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn throughput(kind: &str, url: &str, n: usize) -> BenchResult<()> {
+    let store = Store::open(url).await?;
+    let ns = store.namespace("default");
+    let category = format!("tp{}", std::process::id());
+    fill(&ns, &category, n).await?;
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        // Plain subscription.
+        let started = Instant::now();
+        let mut sub = ns
+            .subscribe(SubscribeOpts::category(&category).from_position(1))
+            .await?;
+        for _ in 0..n {
+            sub.next().await.ok_or("ended")??;
+        }
+        base.push(n as f64 / started.elapsed().as_secs_f64());
+        drop(sub);
+        // Consumer, no-op handler, a fresh name each round.
+        let started = Instant::now();
+        let opts = ConsumerOpts::new(&category, &format!("noop{round}"))?;
+        let mut c = ns.consumer(opts).open().await?;
+        for _ in 0..n {
+            let m = c.next().await?.ok_or("ended")?;
+            c.ack(&m).await?;
+        }
+        c.stop().await?;
+        ours.push(n as f64 / started.elapsed().as_secs_f64());
+    }
+    let (o, b) = (median(ours), median(base));
+    println!(
+        "throughput {kind}: {n} messages — consumer {o:.0}/s, subscription {b:.0}/s, ratio {:.2} (target >= 0.80)",
+        o / b
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `--hold <url>`: the active consumer of the takeover case, until killed.
+async fn hold(url: &str) -> BenchResult<()> {
+    let store = Store::open(url).await?;
+    let ns = store.namespace("default");
+    let c = ns
+        .consumer(ConsumerOpts::new("takeover", "bench")?)
+        .open()
+        .await?;
+    println!("active");
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    drop(c);
+    Ok(())
+}
+
+async fn takeover(kind: &str, url: &str, rounds: usize) -> BenchResult<()> {
+    let store = Store::open(url).await?;
+    let ns = store.namespace("default");
+    let opts = ConsumerOpts::new("takeover", "bench")?;
+    let lease = opts.lease;
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--hold", url])
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+        if line.trim() != "active" {
+            return Err(format!("the holder said {line:?}").into());
+        }
+        let standby = tokio::spawn(ns.consumer(opts.clone()).open());
+        // The standby is polling by now.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if standby.is_finished() {
+            return Err("the standby opened while the holder lived".into());
+        }
+        child.kill()?;
+        let killed = Instant::now();
+        child.wait()?;
+        let c = tokio::time::timeout(Duration::from_secs(60), standby).await???;
+        times.push(killed.elapsed().as_secs_f64());
+        c.stop().await?;
+    }
+    let worst = times.iter().copied().fold(0.0, f64::max);
+    let shown: Vec<String> = times.iter().map(|t| format!("{t:.2}")).collect();
+    println!(
+        "takeover {kind}: {} s after kill -9 (worst {worst:.2} s), lease {:.1} s",
+        shown.join(", "),
+        lease.as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// The process's resident set size, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// ~10 µs of work.
+fn slow_handler() {
+    let until = Instant::now() + Duration::from_micros(10);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+async fn memory(url: &str, n: usize) -> BenchResult<()> {
+    let store = Store::open(url).await?;
+    let ns = store.namespace("default");
+    for mode in ["consumer", "subscription"] {
+        let category = format!("mem{mode}");
+        let writer = {
+            let (ns, category) = (ns.clone(), category.clone());
+            tokio::spawn(async move { fill(&ns, &category, n).await })
+        };
+        let mut samples = Vec::new();
+        let started = Instant::now();
+        if mode == "consumer" {
+            let mut c = ns
+                .consumer(ConsumerOpts::new(&category, "slow")?)
+                .open()
+                .await?;
+            for i in 1..=n {
+                let m = c.next().await?.ok_or("ended")?;
+                slow_handler();
+                c.ack(&m).await?;
+                if i % (n / 10) == 0 {
+                    samples.push(rss_mib());
+                }
+            }
+            c.stop().await?;
+        } else {
+            let mut sub = ns
+                .subscribe(SubscribeOpts::category(&category).from_position(1))
+                .await?;
+            for i in 1..=n {
+                sub.next().await.ok_or("ended")??;
+                slow_handler();
+                if i % (n / 10) == 0 {
+                    samples.push(rss_mib());
+                }
+            }
+        }
+        writer.await??;
+        let shown: Vec<String> = samples.iter().map(|s| format!("{s:.0}")).collect();
+        println!(
+            "memory {mode}: {n} messages through a ~10 µs handler in {:.0} s while written; RSS MiB every {}: {} (growth {:+.1} MiB)",
+            started.elapsed().as_secs_f64(),
+            n / 10,
+            shown.join(" "),
+            samples.last().unwrap_or(&0.0) - samples.first().unwrap_or(&0.0)
+        );
+    }
+    store.close().await;
+    Ok(())
+}
