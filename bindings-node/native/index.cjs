@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeConsumer = nativeBinding.NativeConsumer
+module.exports.NativeConsumerId = nativeBinding.NativeConsumerId
 module.exports.NativeNamespace = nativeBinding.NativeNamespace
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeStore = nativeBinding.NativeStore

@@ -9,6 +9,63 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A consumer: a standby until `open()` resolves `true`, then the active instance of its
+ * identity until `stop()`.
+ */
+export declare class NativeConsumer {
+  /**
+   * Waits to be the active instance, then opens after the recorded position: `true`; `false`
+   * when `cancel()` or `stop()` gave up waiting.
+   */
+  open(): Promise<boolean>
+  /**
+   * The next message as JSON; `null` when the consumer ended (stopped, cancelled, the store
+   * closed, or a failure stopped it).
+   */
+  next(): Promise<string | null>
+  /** Acknowledges the message handed out (by its global position). */
+  ack(globalPosition: number): Promise<void>
+  /** Reports that handling the message handed out failed with `error`. */
+  nack(globalPosition: number, error: string): Promise<NativeNacked>
+  /**
+   * Makes a pending `open()` or `next()` give up (resolving `false` / `null`); `stop()` then
+   * records the position.
+   */
+  cancel(): void
+  /**
+   * Stops: a standby gives up, an active consumer records its position and lets go of its
+   * identity (a standby elsewhere takes over).
+   */
+  stop(): Promise<void>
+  /** The consumer's progress (as a standby or once stopped: from its recorded position). */
+  info(): Promise<NativeConsumerInfo>
+}
+
+/** A consumer's identity in one namespace. */
+export declare class NativeConsumerId {
+  /** The position recorded last, `null` when none. */
+  position(): Promise<number | null>
+  /** Records a position (the consumer resumes after it). */
+  setPosition(position: number): Promise<void>
+  /** The consumer's progress from its recorded position (`handled` 0, `active` false). */
+  info(): Promise<NativeConsumerInfo>
+  /** The outstanding parked messages, oldest first; JSON array. */
+  parked(): Promise<string>
+  /**
+   * The original of the outstanding parked message at `global_position`; JSON, or `null` when
+   * it is not outstanding or its original is gone.
+   */
+  parkedMessage(globalPosition: number): Promise<string | null>
+  /**
+   * Records that the parked message at `global_position` was handled again (`replayed`
+   * true) or given up.
+   */
+  settleParked(globalPosition: number, replayed: boolean): Promise<void>
+  /** Gives up every outstanding parked message; how many. */
+  discardParked(): Promise<number>
+}
+
 /** One namespace's messages (wrapped by the facade's `Namespace`). */
 export declare class NativeNamespace {
   /** Writes one message. */
@@ -29,6 +86,10 @@ export declare class NativeNamespace {
   listCategories(): Promise<string>
   /** Starts a subscription (history, then live). */
   subscribe(options: NativeSubscribeOptions): Promise<NativeSubscription>
+  /** A consumer, not yet started (`open()` waits to be the active instance of its identity). */
+  consumer(options: NativeConsumerOptions): NativeConsumer
+  /** A consumer's identity: its recorded position, progress and parked messages. */
+  consumerId(identity: NativeConsumerIdentity): NativeConsumerId
 }
 
 /** A running server. */
@@ -117,6 +178,76 @@ export declare function id(name: string): string | null
 
 /** Whether a name is a category (no `-`). */
 export declare function isCategory(name: string): boolean
+
+/** Who a consumer is. */
+export interface NativeConsumerIdentity {
+  /** The category it reads (`""` = the whole namespace). */
+  category?: string
+  /** Its name. */
+  name?: string
+  /** Consumer group member. */
+  member?: number
+  /** Consumer group size. */
+  size?: number
+}
+
+/** A consumer's progress (`handled` and `active` are this process's view). */
+export interface NativeConsumerInfo {
+  /** The last handled global position, `null` when none. */
+  position?: number
+  /** The namespace's last global position. */
+  head: number
+  /** Messages of the category after the position (bounded count). */
+  lag: number
+  /** Messages handled in this run. */
+  handled: number
+  /** Outstanding parked messages. */
+  parked: number
+  /** Whether this is the active instance. */
+  active: boolean
+}
+
+/** A consumer's options; unset fields take the core's defaults. */
+export interface NativeConsumerOptions {
+  /** The category read (`""` = the whole namespace). */
+  category?: string
+  /** The consumer's name. */
+  name?: string
+  /** Consumer group member. */
+  member?: number
+  /** Consumer group size. */
+  size?: number
+  /** Only messages correlated with this category. */
+  correlation?: string
+  /** `"beginning"` or `"end"`. */
+  start?: string
+  /** A global position to start at (instead of `start`). */
+  startAt?: number
+  /** Record after this many handled messages. */
+  positionUpdateInterval?: number
+  /** Record after this long without new messages (ms). */
+  positionUpdateIdleMs?: number
+  /** Retries before a message is parked. */
+  retryAttempts?: number
+  /** The first retry's delay (ms). */
+  retryInitialDelayMs?: number
+  /** The longest retry delay (ms). */
+  retryMaxDelayMs?: number
+  /** `"park"` or `"stop"`. */
+  onError?: string
+  /** Within how long a standby takes over (ms). */
+  leaseMs?: number
+}
+
+/** What became of a nacked message. */
+export interface NativeNacked {
+  /** `"retrying"`, `"parked"` or `"stopped"`. */
+  outcome: string
+  /** How many tries failed so far (`retrying`). */
+  attempt?: number
+  /** How long until it is handed out again, in ms (`retrying`). */
+  delay?: number
+}
 
 /** A message to write; data and metadata as JSON text. */
 export interface NativeNewMessage {

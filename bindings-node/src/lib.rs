@@ -9,6 +9,8 @@
 #![allow(unsafe_code)]
 #![cfg_attr(test, allow(dead_code))]
 
+mod consumer;
+mod consumer_id;
 mod names;
 mod namespace;
 mod server;

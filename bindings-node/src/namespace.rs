@@ -8,6 +8,8 @@ use napi::Env;
 use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi_derive::napi;
 
+use crate::consumer::{NativeConsumer, NativeConsumerOptions};
+use crate::consumer_id::{NativeConsumerId, NativeConsumerIdentity};
 use crate::subscription::NativeSubscription;
 use crate::{JsMessage, now_or_later, to_js_error, to_json};
 
@@ -270,5 +272,17 @@ impl NativeNamespace {
         .map_err(to_js_error)?;
         let sub = self.ns.subscribe(opts).await.map_err(to_js_error)?;
         Ok(NativeSubscription::new(sub))
+    }
+
+    /// A consumer, not yet started (`open()` waits to be the active instance of its identity).
+    #[napi]
+    pub fn consumer(&self, options: NativeConsumerOptions) -> napi::Result<NativeConsumer> {
+        NativeConsumer::new(self.ns.clone(), &options)
+    }
+
+    /// A consumer's identity: its recorded position, progress and parked messages.
+    #[napi]
+    pub fn consumer_id(&self, identity: NativeConsumerIdentity) -> napi::Result<NativeConsumerId> {
+        NativeConsumerId::new(self.ns.clone(), identity)
     }
 }

@@ -11,3 +11,12 @@ export async function native<T>(call: () => T | Promise<T>): Promise<T> {
     throw toMessageDBError(e);
   }
 }
+
+/** {@link native} for a synchronous native call (creating a native object): its error is thrown. */
+export function nativeSync<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    throw toMessageDBError(e);
+  }
+}

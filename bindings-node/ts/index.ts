@@ -15,8 +15,33 @@
 import * as nativeModule from "../native/index.cjs";
 import { native } from "./call";
 import { toMessageDBError } from "./errors";
+import { type ConsumerGroup, type Message, type Position, type RawMessage, num, toMessage } from "./message";
+import * as consumers from "./consumer";
+import type {
+  ConsumerHandle,
+  ConsumerHandler,
+  ConsumerIdentity,
+  ConsumerInfo,
+  ConsumerIterator,
+  ConsumerOptions,
+  ParkedMessage,
+  ReplayResult,
+} from "./consumer";
 
 export * from "./errors";
+export type { ConsumerGroup, Message, Position } from "./message";
+export type {
+  ConsumerHandle,
+  ConsumerHandler,
+  ConsumerIdentity,
+  ConsumerInfo,
+  ConsumerIterator,
+  ConsumerMessage,
+  ConsumerOptions,
+  NackResult,
+  ParkedMessage,
+  ReplayResult,
+} from "./consumer";
 
 const addon = nativeModule as typeof import("../native/index.cjs");
 
@@ -24,29 +49,6 @@ const addon = nativeModule as typeof import("../native/index.cjs");
 const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
   (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
-
-/** A position given by the caller: a number, or a bigint. */
-export type Position = number | bigint;
-
-/** A stored message. */
-export interface Message {
-  /** Its id (UUID). */
-  id: string;
-  /** The stream it belongs to. */
-  streamName: string;
-  /** Its type. */
-  type: string;
-  /** Its position in the stream (0-based, gapless). */
-  position: number;
-  /** Its position in the namespace (from 1). */
-  globalPosition: number;
-  /** The payload. */
-  data: Record<string, unknown>;
-  /** The metadata, `null` when none. */
-  metadata: Record<string, unknown> | null;
-  /** When it was written (UTC; the store keeps microseconds, a Date milliseconds). */
-  time: Date;
-}
 
 /** A message to write. */
 export interface NewMessage {
@@ -76,12 +78,6 @@ export interface BatchResult extends WriteResult {
   lastGlobalPosition: number;
 }
 
-/** A consumer group member: `member` of `size`. */
-export interface ConsumerGroup {
-  member: Position;
-  size: Position;
-}
-
 /** What a subscription follows: exactly one of `stream`, `category`, `all`. */
 export interface SubscribeOptions {
   stream?: string;
@@ -93,17 +89,8 @@ export interface SubscribeOptions {
   consumerGroup?: ConsumerGroup;
 }
 
-const num = (p: Position | undefined | null): number | undefined =>
-  p === undefined || p === null ? undefined : Number(p);
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-
-interface RawMessage extends Omit<Message, "time"> {
-  time: string;
-}
-
-const toMessage = (m: RawMessage): Message => ({ ...m, time: new Date(m.time) });
 
 function toNative(m: NewMessage, id?: string) {
   return {
@@ -212,6 +199,79 @@ export class Namespace {
         sub.close();
       }
     })();
+  }
+
+  /**
+   * Starts a consumer with a handler: a named, durable reader of a category that resumes after its
+   * recorded position, hands each message to `handler` once and in order, retries a failing one
+   * (a throw or rejection) and parks it when it keeps failing. Only one instance per identity is
+   * active, in any process: this one waits as a standby until it is.
+   *
+   * Delivery is exactly once and in order within a run, and at least once across a crash: at most
+   * `positionUpdateInterval` − 1 messages are handed again after one. While consumers run,
+   * SIGINT and SIGTERM stop them cleanly (positions recorded) before the signal takes effect,
+   * unless the application listens to that signal itself.
+   *
+   * ```ts
+   * const projector = ns.consume({ category: "account", name: "projector" }, async (m) => { await project(m); });
+   * // …
+   * await projector.stop();
+   * ```
+   * @throws InvalidRequestError for a bad category, name, group or option.
+   */
+  consume(options: ConsumerOptions, handler: ConsumerHandler): ConsumerHandle {
+    return consumers.consume(this.inner, options, handler);
+  }
+
+  /**
+   * A consumer in pull form, with explicit acknowledgements: acknowledge each message
+   * (`m.ack()` / `m.nack(error)`) before the loop asks for the next. Leaving the loop stops it
+   * cleanly (its position recorded). Same delivery and one-active-instance rules as
+   * {@link Namespace.consume}; the first message waits until this instance is the active one.
+   *
+   * ```ts
+   * for await (const m of ns.consumer({ category: "account", name: "mailer" })) {
+   *   try { await send(m); await m.ack(); } catch (e) { await m.nack(e); }
+   * }
+   * ```
+   * @throws InvalidRequestError for a bad category, name, group or option.
+   */
+  consumer(options: ConsumerOptions): ConsumerIterator {
+    return consumers.consumer(this.inner, options);
+  }
+
+  /** The global position a consumer recorded last, `null` when it recorded none. */
+  async consumerPosition(identity: ConsumerIdentity): Promise<number | null> {
+    return consumers.consumerPosition(this.inner, identity);
+  }
+
+  /** Records a consumer's position, to reset or rewind it: it resumes after `position`. */
+  async setConsumerPosition(identity: ConsumerIdentity, position: Position): Promise<void> {
+    return consumers.setConsumerPosition(this.inner, identity, position);
+  }
+
+  /** A consumer's progress from its recorded position (`handled` 0, `active` false). */
+  async consumerInfo(identity: ConsumerIdentity): Promise<ConsumerInfo> {
+    return consumers.consumerInfo(this.inner, identity);
+  }
+
+  /** The messages a consumer parked and that were not replayed or discarded since, oldest first. */
+  async parked(identity: ConsumerIdentity): Promise<ParkedMessage[]> {
+    return consumers.parked(this.inner, identity);
+  }
+
+  /**
+   * Hands each parked message to `handler` again, oldest first: one it handles is recorded as
+   * replayed (no longer parked); one it fails stays parked and is listed in `failed`. A parked
+   * message whose original is gone is discarded.
+   */
+  async replayParked(identity: ConsumerIdentity, handler: ConsumerHandler): Promise<ReplayResult> {
+    return consumers.replayParked(this.inner, identity, handler);
+  }
+
+  /** Gives up every parked message of a consumer; returns how many. */
+  async discardParked(identity: ConsumerIdentity): Promise<number> {
+    return consumers.discardParked(this.inner, identity);
   }
 }
 
