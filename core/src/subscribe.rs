@@ -181,6 +181,11 @@ impl Subscription {
         })
     }
 
+    /// The next message if one is already read and waiting (no I/O, no waiting).
+    pub(crate) fn next_buffered(&mut self) -> Option<Message> {
+        self.buffer.pop_front()
+    }
+
     /// The next message: history first, then live ones as they commit.
     ///
     /// Returns `None` once the store or the namespace is closed.

@@ -90,6 +90,7 @@ impl ConsumerBuilder {
             recorder,
             lock,
             checked: Instant::now(),
+            taken: None,
             handed: None,
             handled: 0,
             failures: 0,
@@ -183,6 +184,8 @@ pub struct Consumer {
     checked: Instant,
     /// The acknowledged and recorded positions.
     recorder: Recorder,
+    /// A message taken from the subscription (or due for a retry), not handed out yet.
+    taken: Option<Message>,
     /// The message handed out and not yet acknowledged.
     handed: Option<i64>,
     /// Acknowledged in this run.
@@ -256,10 +259,15 @@ impl Consumer {
         if let Some((_, due)) = &self.retry {
             tokio::time::sleep_until(*due).await;
             let (message, _) = self.retry.take().expect("checked above");
-            return self.hand_out(message).await.map(Some);
+            self.taken = Some(message);
+        }
+        if self.taken.is_some() {
+            return self.hand_out().await.map(Some);
         }
         loop {
-            let next = if let Some(idle) = self.recorder.idle() {
+            let next = if let Some(m) = self.subscription.next_buffered() {
+                Some(Ok(m))
+            } else if let Some(idle) = self.recorder.idle() {
                 match tokio::time::timeout(idle, self.subscription.next()).await {
                     Ok(next) => next,
                     Err(_idle) => {
@@ -278,12 +286,14 @@ impl Consumer {
                 self.recorder.pass(message.global_position);
                 continue;
             }
-            return self.hand_out(message).await.map(Some);
+            self.taken = Some(message);
+            return self.hand_out().await.map(Some);
         }
     }
 
-    /// Hands out a message once the lock is known to be held (asked at most every poll).
-    async fn hand_out(&mut self, message: Message) -> Result<Message> {
+    /// Hands out the message taken, once the lock is known to be held (asked at most every poll).
+    /// Cancelled while asking, the message stays taken for the next call.
+    async fn hand_out(&mut self) -> Result<Message> {
         let poll = self.opts.lock_poll();
         if self.checked.elapsed() >= poll {
             if !self.lock.held(poll).await {
@@ -292,6 +302,7 @@ impl Consumer {
             }
             self.checked = Instant::now();
         }
+        let message = self.taken.take().expect("a message was taken");
         self.handed = Some(message.global_position);
         Ok(message)
     }

@@ -68,7 +68,12 @@ pub async fn a_consumer_resumes_after_its_recorded_position(f: &Fixture) {
     assert_eq!(second, vec![6, 7, 8, 9]);
     // A crash: 6, 7, 8 were recorded (every 3), 9 was not.
     drop(c);
-    assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(8));
+    // The recording of 8 was written in the background; it lands (bounded wait).
+    let deadline = std::time::Instant::now() + STEP;
+    while ns.consumer_position(&id).await.unwrap() != Some(8) {
+        assert!(std::time::Instant::now() < deadline, "8 never recorded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let mut c = ns.consumer(opts()).open().await.unwrap();
     let third = handle(&mut c, 4).await;
     assert_eq!(third, vec![9, 10, 11, 12], "only 9 again, nothing skipped");
