@@ -20,7 +20,7 @@ async fn write_each(ns: &Namespace, streams: &[&str]) {
 }
 
 /// The next message, within the deadline.
-async fn next(c: &mut Consumer) -> Message {
+pub async fn next(c: &mut Consumer) -> Message {
     tokio::time::timeout(STEP, c.next())
         .await
         .expect("a message within the deadline")
@@ -29,7 +29,7 @@ async fn next(c: &mut Consumer) -> Message {
 }
 
 /// Takes and acknowledges `n` messages; their global positions.
-async fn handle(c: &mut Consumer, n: usize) -> Vec<i64> {
+pub async fn handle(c: &mut Consumer, n: usize) -> Vec<i64> {
     let mut handled = Vec::new();
     for _ in 0..n {
         let m = next(c).await;

@@ -10,6 +10,7 @@ use messagedb::consumer::{
 use messagedb::{Message, WriteOpts};
 use serde_json::json;
 
+use crate::consumers::{handle, next};
 use crate::{Fixture, msg};
 
 /// Every test step finishes within this, or fails.
@@ -142,15 +143,7 @@ pub async fn one_instance_is_active_and_a_standby_takes_over(f: &Fixture) {
     let id = opts.id.clone();
     let mut active = ns.consumer(opts.clone()).open().await.unwrap();
     let mut handled = Vec::new();
-    for _ in 0..3 {
-        let m = tokio::time::timeout(STEP, active.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        active.ack(&m).await.unwrap();
-        handled.push(m.global_position);
-    }
+    handled.extend(handle(&mut active, 3).await);
     let mut standby = tokio::spawn(ns.consumer(opts.clone()).open());
     let waited = tokio::time::timeout(3 * lease, &mut standby).await;
     assert!(waited.is_err(), "the standby waits while another is active");
@@ -161,7 +154,7 @@ pub async fn one_instance_is_active_and_a_standby_takes_over(f: &Fixture) {
     );
     active.stop().await.unwrap();
     let stopped = Instant::now();
-    let mut next = tokio::time::timeout(STEP, standby)
+    let mut taken = tokio::time::timeout(STEP, standby)
         .await
         .expect("the standby takes over")
         .unwrap()
@@ -171,30 +164,18 @@ pub async fn one_instance_is_active_and_a_standby_takes_over(f: &Fixture) {
         "took over in {:?}, more than the lease",
         stopped.elapsed()
     );
-    for _ in 0..2 {
-        let m = tokio::time::timeout(STEP, next.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        next.ack(&m).await.unwrap();
-        handled.push(m.global_position);
-    }
+    handled.extend(handle(&mut taken, 2).await);
     assert_eq!(handled, vec![1, 2, 3, 4, 5], "resumed after the recorded 3");
 
     // A crash (dropped, nothing recorded since 3): the next instance hands out 4 again.
     let standby = tokio::spawn(ns.consumer(opts).open());
-    drop(next);
+    drop(taken);
     let mut last = tokio::time::timeout(STEP, standby)
         .await
         .expect("the standby takes over after a crash")
         .unwrap()
         .unwrap();
-    let m = tokio::time::timeout(STEP, last.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let m = next(&mut last).await;
     assert_eq!(m.global_position, 4, "at least once across a crash");
     assert_eq!(ns.consumer_position(&id).await.unwrap(), Some(3));
 }
@@ -210,15 +191,7 @@ pub async fn start_at_end_and_progress(f: &Fixture) {
     let mut c = ns.consumer(opts).open().await.unwrap();
     write_n(&ns, "feed-2", 2).await;
     let mut handled = Vec::new();
-    for _ in 0..2 {
-        let m = tokio::time::timeout(STEP, c.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        c.ack(&m).await.unwrap();
-        handled.push(m.global_position);
-    }
+    handled.extend(handle(&mut c, 2).await);
     assert_eq!(
         handled,
         vec![4, 5],
