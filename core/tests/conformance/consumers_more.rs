@@ -223,3 +223,50 @@ pub async fn start_at_end_and_progress(f: &Fixture) {
     let info = ns.consumer_info(&late).await.unwrap();
     assert_eq!((info.position, info.lag), (None, 5));
 }
+
+/// Must hold 6: a consumer whose handler is stalled (a message handed out, not acknowledged)
+/// never blocks writers, however far they run ahead (far past the live buffer), and then hands
+/// out every message in order, read back from storage, recording as it goes.
+pub async fn a_stalled_consumer_never_blocks_writers(f: &Fixture) {
+    let store = f.open().await;
+    let ns = store.namespace("default");
+    write_n(&ns, "load-0", 1).await;
+    let opts = ConsumerOpts::new("load", "slow").unwrap();
+    let id = opts.id.clone();
+    let mut c = ns.consumer(opts).open().await.unwrap();
+    let first = next(&mut c).await;
+    let n = 3000;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        for i in 0..n {
+            ns.write(
+                &format!("load-{}", i % 10),
+                msg("Done", json!({ "i": i })),
+                WriteOpts::default(),
+            )
+            .await
+            .unwrap();
+        }
+    })
+    .await
+    .expect("writers are never blocked by a stalled consumer");
+    c.ack(&first).await.unwrap();
+    let rest = handle(&mut c, n).await;
+    let in_order: Vec<i64> = ns
+        .get_category(
+            "load",
+            &messagedb::CategoryOpts::default()
+                .position(2)
+                .batch_size(-1),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.global_position)
+        .collect();
+    assert_eq!(rest, in_order, "every message, in order, none skipped");
+    c.stop().await.unwrap();
+    assert_eq!(
+        ns.consumer_position(&id).await.unwrap(),
+        rest.last().copied()
+    );
+}

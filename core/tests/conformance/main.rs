@@ -119,6 +119,7 @@ macro_rules! backend_suite {
             consumers_more::parked_messages_are_replayed_or_discarded,
             consumers_more::one_instance_is_active_and_a_standby_takes_over,
             consumers_more::start_at_end_and_progress,
+            consumers_more::a_stalled_consumer_never_blocks_writers,
             rules::bad_input_is_refused_alike_on_every_backend,
             rules::imported_positions_leave_room_to_write,
             rules::long_namespace_ids_never_collide,
