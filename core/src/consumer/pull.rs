@@ -170,10 +170,11 @@ impl std::fmt::Debug for ConsumerHold {
 /// A consumer in pull form (see [`ConsumerBuilder::open`]), the one active instance of its
 /// identity until it is stopped or dropped.
 ///
-/// Delivery is exactly once and in order within a run, and at least once across a crash: at most
-/// `position_update_interval` − 1 acknowledged messages are handed out again after a crash, since
-/// the position is recorded every `position_update_interval` messages, after
-/// `position_update_idle` without new messages, and on [`Consumer::stop`].
+/// Delivery is exactly once and in order within a run, and at least once across a crash: the
+/// position is recorded every `position_update_interval` messages (in the background, see
+/// `recorder.rs`), after `position_update_idle` without new messages, and on [`Consumer::stop`],
+/// so after a crash at most `position_update_interval` − 1 acknowledged messages are handed out
+/// again, and those acknowledged while the last recording was being written.
 pub struct Consumer {
     ns: Namespace,
     opts: ConsumerOpts,
