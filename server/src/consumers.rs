@@ -94,13 +94,12 @@ impl Consumers {
     /// Every consumer seen here: namespace and identity.
     pub fn seen(&self) -> Vec<(String, ConsumerId)> {
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        let mut all: Vec<(String, ConsumerId)> = Vec::with_capacity(known.len());
-        for ((ns, _), entry) in known.iter() {
-            if let Ok(r) = entry.try_lock() {
-                all.push((ns.clone(), r.id().clone()));
-            }
-        }
-        all
+        known
+            .keys()
+            .filter_map(|(ns, stream)| {
+                ConsumerId::from_position_stream(stream).map(|id| (ns.clone(), id))
+            })
+            .collect()
     }
 
     /// Records what is due: the idle ones, or (`all`) everything unrecorded.
