@@ -3,7 +3,22 @@
 // announces with `stream.get`), and HTTP errors turned into the package's error classes through its
 // `errorFor(code, message, details)` — the same conversion point the native errors go through.
 import { errorFor, InvalidRequestError, type MessageDBError } from "messagedb";
-import type { BatchResult, ConsumerGroup, Message, NamespaceInfo, NamespaceLike, NewMessage, Position, StoreLike, SubscribeOptions, WriteResult } from "./types";
+import type {
+  BatchResult,
+  ConsumerGroup,
+  ConsumerHandler,
+  ConsumerIdentity,
+  ConsumingLike,
+  Message,
+  NamespaceInfo,
+  NamespaceLike,
+  NewMessage,
+  ParkedMessage,
+  Position,
+  StoreLike,
+  SubscribeOptions,
+  WriteResult,
+} from "./types";
 import { makeToken } from "./util";
 
 type Json = any;
@@ -57,7 +72,7 @@ async function rpc(url: string, token: string, method: string, ...args: unknown[
   return JSON.parse(text);
 }
 
-export class HttpNamespace implements NamespaceLike {
+export class HttpNamespace implements NamespaceLike, ConsumingLike {
   constructor(
     readonly url: string,
     readonly token: string,
@@ -129,38 +144,195 @@ export class HttpNamespace implements NamespaceLike {
         q.set("consumer", String(options.consumerGroup.member));
         q.set("size", String(options.consumerGroup.size));
       }
-      q.set("token", self.token);
       const controller = new AbortController();
       try {
-        const res = await fetch(`${self.url}/subscribe?${q}`, { signal: controller.signal });
-        if (res.status !== 200) throw httpError(res.status, await res.text());
-        const reader = res.body!.getReader();
-        const dec = new TextDecoder();
-        let buf = "";
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          buf += dec.decode(value, { stream: true });
-          let idx: number;
-          while ((idx = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, idx);
-            buf = buf.slice(idx + 2);
-            const lines = block.split("\n");
-            if (!lines.some((l) => l === "event: poke")) continue; // `: ready`, keepalives
-            const data = lines.find((l) => l.startsWith("data:"))!.slice(5).trim();
-            const poke: { stream: string; position: number; globalPosition: number } = JSON.parse(data);
-            const [m] = await self.getStream(poke.stream, { position: poke.position, batchSize: 1 });
-            if (!m || m.position !== poke.position || m.globalPosition !== poke.globalPosition) {
-              throw new Error(`poke ${data} does not match the stored message ${JSON.stringify(m)}`);
-            }
-            yield m;
-          }
-        }
+        for await (const event of self.events(q, controller.signal)) if (event !== "ready") yield event;
       } finally {
         controller.abort();
       }
     })();
   }
+
+  /** `GET /subscribe?<q>`: `"ready"` for the `: ready` comment, then each poke's message. */
+  private async *events(q: URLSearchParams, signal: AbortSignal): AsyncGenerator<Message | "ready", void, undefined> {
+    q.set("token", this.token);
+    const res = await fetch(`${this.url}/subscribe?${q}`, { signal });
+    if (res.status !== 200) throw httpError(res.status, await res.text());
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buf += dec.decode(value, { stream: true });
+      let idx: number;
+      while ((idx = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, idx);
+        buf = buf.slice(idx + 2);
+        const lines = block.split("\n");
+        if (lines.includes(": ready")) yield "ready";
+        if (!lines.some((l) => l === "event: poke")) continue; // keepalives
+        const data = lines.find((l) => l.startsWith("data:"))!.slice(5).trim();
+        const poke: { stream: string; position: number; globalPosition: number } = JSON.parse(data);
+        const [m] = await this.getStream(poke.stream, { position: poke.position, batchSize: 1 });
+        if (!m || m.position !== poke.position || m.globalPosition !== poke.globalPosition) {
+          throw new Error(`poke ${data} does not match the stored message ${JSON.stringify(m)}`);
+        }
+        yield m;
+      }
+    }
+  }
+
+  // Consumers over HTTP (consumers.md, "Over HTTP"): the server holds the name while the
+  // subscription is connected and resumes it after the position; the client acknowledges each
+  // message with `consumer.ack`, and the server records the acknowledgements as a consumer does.
+
+  /** The trailing `options` argument of the `consumer.*` methods: the group, when there is one. */
+  private static groupOption(id: ConsumerIdentity): unknown[] {
+    return id.group ? [{ consumerGroup: { member: num(id.group.member), size: num(id.group.size) } }] : [];
+  }
+
+  /** `consumer.position`: the recorded position, or the one acknowledged on this server if newer. */
+  consumerPosition(id: ConsumerIdentity): Promise<number | null> {
+    return this.call("consumer.position", id.category, id.name, ...HttpNamespace.groupOption(id));
+  }
+
+  /** `consumer.ack`: the consumer's position moves to `globalPosition` (never back); returns it. */
+  ack(id: ConsumerIdentity, globalPosition: Position): Promise<{ position: number }> {
+    return this.call("consumer.ack", id.category, id.name, num(globalPosition), ...HttpNamespace.groupOption(id));
+  }
+
+  /** `consumer.parked`: the outstanding parked messages (parked by in-process consumers). */
+  parked(id: ConsumerIdentity): Promise<ParkedMessage[]> {
+    return this.call("consumer.parked", id.category, id.name, ...HttpNamespace.groupOption(id));
+  }
+
+  /** `consumer.list`: the consumers with a recorded position or seen by this server. */
+  consumers(options: { category?: string } = {}): Promise<HttpConsumerListing[]> {
+    return this.call("consumer.list", clean(options));
+  }
+
+  /**
+   * The pull form over HTTP: `for await (const m of ns.consumer(options)) { …; await m.ack(); }`.
+   * Only the identity (`category`, `name`, `group`) goes to the server; the server records
+   * positions on its own schedule, holds the name (a second one waits as a standby: no `: ready`,
+   * no pokes) and resumes after the position. There is no nack over HTTP.
+   */
+  consumer(options: ConsumerIdentity): HttpConsumerIterator {
+    const self = this;
+    const controller = new AbortController();
+    const state = { active: false, handled: 0 };
+    const messages = (async function* () {
+      const q = new URLSearchParams({ category: options.category, name: options.name });
+      if (options.group) {
+        q.set("consumer", String(options.group.member));
+        q.set("size", String(options.group.size));
+      }
+      try {
+        for await (const event of self.events(q, controller.signal)) {
+          if (event === "ready") {
+            state.active = true;
+            continue;
+          }
+          const ack = async () => {
+            await self.ack(options, event.globalPosition);
+            state.handled += 1;
+          };
+          // Not enumerable: the message compares as a plain Message.
+          yield Object.defineProperty(event, "ack", { value: ack }) as HttpConsumerMessage;
+        }
+      } catch (e) {
+        // stop(): the subscription was aborted on purpose.
+        if (!controller.signal.aborted) throw e;
+      } finally {
+        controller.abort();
+        state.active = false;
+      }
+    })();
+    return Object.assign(messages, {
+      info: async (): Promise<HttpConsumerInfo> => ({ position: await self.consumerPosition(options), handled: state.handled, active: state.active }),
+      async stop() {
+        controller.abort();
+        await messages.return(undefined);
+      },
+    });
+  }
+
+  /**
+   * The handler form over HTTP, as the package's `ns.consume(options, handler)`: each message is
+   * handed to `handler`, then acknowledged. A handler that throws stops the consumer with its
+   * error (`done` rejects, the message is not acknowledged and comes first at the next start):
+   * over HTTP there is no retry and no parking, those are the in-process consumers'.
+   */
+  consume(options: ConsumerIdentity, handler: ConsumerHandler): HttpConsumerHandle {
+    const messages = this.consumer(options);
+    let stopping = false;
+    let handling = false;
+    const run = async () => {
+      // Leaving the loop (stop, a throwing handler, an error) closes the subscription.
+      for await (const m of messages) {
+        if (stopping) break;
+        handling = true;
+        try {
+          await handler(m);
+        } finally {
+          handling = false;
+        }
+        await m.ack();
+        if (stopping) break;
+      }
+    };
+    const done = run();
+    return {
+      // The handler in progress finishes and is acknowledged first.
+      stop() {
+        stopping = true;
+        if (!handling) void messages.stop();
+        return done;
+      },
+      info: () => messages.info(),
+      done,
+    };
+  }
+}
+
+/** A consumer's progress as its HTTP client knows it (lag and parked: `consumer.list`). */
+export interface HttpConsumerInfo {
+  /** The server's position of the consumer (`consumer.position`). */
+  position: number | null;
+  /** Messages acknowledged by this client. */
+  handled: number;
+  /** Whether the server made this connection the active instance (`: ready`). */
+  active: boolean;
+}
+
+/** A message of an HTTP consumer: acknowledge it with `ack()`. */
+export interface HttpConsumerMessage extends Message {
+  ack(): Promise<void>;
+}
+
+export interface HttpConsumerIterator extends AsyncGenerator<HttpConsumerMessage, void, undefined> {
+  info(): Promise<HttpConsumerInfo>;
+  /** Closes the subscription (the server lets go of the name). */
+  stop(): Promise<void>;
+}
+
+export interface HttpConsumerHandle {
+  stop(): Promise<void>;
+  info(): Promise<HttpConsumerInfo>;
+  /** Resolves when the consumer ends (stopped, or the server ended the subscription); rejects
+   * with a handler's error or an HTTP error. */
+  readonly done: Promise<void>;
+}
+
+/** One row of `consumer.list`. */
+export interface HttpConsumerListing {
+  category: string;
+  name: string;
+  group: { member: number; size: number } | null;
+  position: number | null;
+  lag: number;
+  parked: number;
 }
 
 /**

@@ -1,8 +1,19 @@
 // The surface the scenarios run against: the package's MessageStore/Namespace in process, or the
 // HTTP client over a server. Both must satisfy the same interface, so the surfaces cannot drift.
-import type { Message, WriteResult, BatchResult, NewMessage, SubscribeOptions, ConsumerGroup, Position } from "messagedb";
+import type {
+  Message,
+  WriteResult,
+  BatchResult,
+  NewMessage,
+  SubscribeOptions,
+  ConsumerGroup,
+  Position,
+  ConsumerHandler,
+  ConsumerIdentity,
+  ParkedMessage,
+} from "messagedb";
 
-export type { Message, WriteResult, BatchResult, NewMessage, SubscribeOptions, ConsumerGroup, Position };
+export type { Message, WriteResult, BatchResult, NewMessage, SubscribeOptions, ConsumerGroup, Position, ConsumerHandler, ConsumerIdentity, ParkedMessage };
 
 export interface NamespaceLike {
   write(stream: string, message: NewMessage, options?: { id?: string; expectedVersion?: Position }): Promise<WriteResult>;
@@ -17,6 +28,19 @@ export interface NamespaceLike {
   listStreams(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ stream: string; version: number; lastActivity: Date }[]>;
   listCategories(): Promise<{ category: string; streamCount: number; messageCount: number }[]>;
   subscribe(options: SubscribeOptions): AsyncGenerator<Message, void, undefined>;
+}
+
+/**
+ * The consumer surface the package's Namespace and the HTTP client share (over HTTP only the
+ * identity is an option: no retry, no parking, and `info()` without head, lag and parked).
+ */
+export interface ConsumingLike {
+  consume(
+    options: ConsumerIdentity,
+    handler: ConsumerHandler,
+  ): { stop(): Promise<void>; info(): Promise<{ position: number | null; handled: number; active: boolean }>; readonly done: Promise<void> };
+  consumerPosition(identity: ConsumerIdentity): Promise<number | null>;
+  parked(identity: ConsumerIdentity): Promise<ParkedMessage[]>;
 }
 
 export interface NamespaceInfo {
