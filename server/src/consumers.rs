@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use messagedb::consumer::{ConsumerId, Recorder};
+use messagedb::consumer::{ConsumerHold, ConsumerId, Recorder};
 use messagedb::{Namespace, Store};
 use tokio::sync::Mutex as AsyncMutex;
 
@@ -24,6 +24,9 @@ type Entry = Arc<AsyncMutex<Recorder>>;
 #[derive(Default)]
 pub struct Consumers {
     known: Mutex<HashMap<(String, String), Entry>>,
+    /// Names of consumer subscriptions whose clients went, to record and let go.
+    releasing: Mutex<Vec<(Namespace, ConsumerId, ConsumerHold)>>,
+    wake: tokio::sync::Notify,
 }
 
 impl Consumers {
@@ -56,8 +59,8 @@ impl Consumers {
             .clone())
     }
 
-    /// `consumer.ack`: the position moves to `position` (never back); returns the acknowledged
-    /// position.
+    /// `consumer.ack`: the position moves to `position`, never back (behind what was acknowledged
+    /// here or recorded anywhere since); returns the consumer's position.
     ///
     /// # Errors
     /// As reads and writes.
@@ -69,8 +72,35 @@ impl Consumers {
     ) -> messagedb::Result<Option<i64>> {
         let entry = self.recorder(ns, id).await?;
         let mut recorder = entry.lock().await;
+        // Another server, a consumer or `set_consumer_position` may have recorded a later one.
+        recorder.observe(ns.consumer_position(id).await?);
         recorder.ack(ns, position).await?;
         Ok(recorder.acked())
+    }
+
+    /// A `/subscribe?…&name=` client went: what it acknowledged here is recorded, then its name
+    /// let go, so that its successor starts after it. Done by the keeper (this may be called
+    /// from a drop, on a serving thread that is about to stop).
+    pub fn release(&self, ns: &Namespace, id: ConsumerId, hold: ConsumerHold) {
+        self.releasing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((ns.clone(), id, hold));
+        self.wake.notify_one();
+    }
+
+    /// Records and lets go of the released names.
+    async fn let_go(&self) {
+        let released =
+            std::mem::take(&mut *self.releasing.lock().unwrap_or_else(|p| p.into_inner()));
+        for (ns, id, hold) in released {
+            if let Some(entry) = self.entry(&ns, &id)
+                && let Err(e) = entry.lock().await.record(&ns).await
+            {
+                tracing::warn!(error = %e, namespace = %ns.id(), "recording a consumer's position");
+            }
+            drop(hold);
+        }
     }
 
     /// The consumer's position: what was acknowledged here if that is newer, else what is
@@ -121,18 +151,22 @@ impl Consumers {
         }
     }
 
-    /// Records idle consumers' positions until `stop` flips, then every unrecorded one.
+    /// Records idle consumers' positions and lets go of released names until `stop` flips, then
+    /// records every unrecorded position and lets go of every name.
     pub async fn keep(self: Arc<Self>, store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             let stopped = tokio::select! {
                 s = stop.wait_for(|s| *s) => s.is_ok(),
+                () = self.wake.notified() => false,
                 () = tokio::time::sleep(SWEEP) => false,
             };
             if stopped || stop.has_changed().is_err() {
                 break;
             }
+            self.let_go().await;
             self.record(&store, false).await;
         }
         self.record(&store, true).await;
+        self.let_go().await;
     }
 }

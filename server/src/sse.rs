@@ -11,7 +11,12 @@ use futures_util::stream;
 use std::future::Future;
 use std::pin::Pin;
 
-use messagedb::consumer::{ConsumerHold, ConsumerOpts};
+use std::sync::Arc;
+
+use messagedb::Namespace;
+use messagedb::consumer::{ConsumerHold, ConsumerId, ConsumerOpts};
+
+use crate::consumers::Consumers;
 use messagedb::{SubscribeOpts, Subscription, SubscriptionTarget};
 
 use crate::metrics::SubscriptionGuard;
@@ -90,10 +95,18 @@ pub async fn subscribe(
             let consumers = state.consumers.clone();
             Box::pin(async move {
                 let hold = consumer.hold().await?;
-                if let Some(p) = consumers.position(&ns, consumer.id()).await? {
+                let id = consumer.id().clone();
+                if let Some(p) = consumers.position(&ns, &id).await? {
                     opts.position = p + 1;
                 }
-                Ok((ns.subscribe(opts).await?, Some(hold)))
+                let subscription = ns.subscribe(opts).await?;
+                let named = Named {
+                    hold: Some(hold),
+                    consumers,
+                    ns,
+                    id,
+                };
+                Ok((subscription, Some(named)))
             })
         }
         None => match ns.subscribe(opts).await {
@@ -142,12 +155,29 @@ fn consumer_of(opts: &SubscribeOpts, name: &str) -> messagedb::Result<ConsumerOp
 
 /// The subscription to come (for a consumer, once it is the active instance), with the hold.
 type Opening =
-    Pin<Box<dyn Future<Output = messagedb::Result<(Subscription, Option<ConsumerHold>)>> + Send>>;
+    Pin<Box<dyn Future<Output = messagedb::Result<(Subscription, Option<Named>)>> + Send>>;
+
+/// A consumer's subscription holding its name. When the client goes, what it acknowledged here is
+/// recorded before the name is let go, so that a standby starts after it.
+struct Named {
+    hold: Option<ConsumerHold>,
+    consumers: Arc<Consumers>,
+    ns: Namespace,
+    id: ConsumerId,
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        if let Some(hold) = self.hold.take() {
+            self.consumers.release(&self.ns, self.id.clone(), hold);
+        }
+    }
+}
 
 struct Pokes {
     opening: Option<Opening>,
     subscription: Option<Subscription>,
-    _hold: Option<ConsumerHold>,
+    _named: Option<Named>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     _guard: SubscriptionGuard,
 }
@@ -163,7 +193,7 @@ fn pokes(
     let state = Pokes {
         opening: Some(opening),
         subscription: None,
-        _hold: None,
+        _named: None,
         shutdown,
         _guard: guard,
     };
@@ -183,7 +213,7 @@ fn pokes(
             match opened {
                 Ok((subscription, hold)) => {
                     s.subscription = Some(subscription);
-                    s._hold = hold;
+                    s._named = hold;
                     return Some((Ok(Bytes::from_static(b": ready\n\n")), s));
                 }
                 Err(e) => {

@@ -311,3 +311,62 @@ async fn http_consumers_share_positions_across_servers() {
     })
     .await;
 }
+
+/// Two servers on one SQLite directory: what an HTTP consumer acknowledged on one is recorded when
+/// its `/subscribe?…&name=` goes, before the name is let go, so the standby on the other starts
+/// after it; an acknowledgement behind a position recorded elsewhere never moves it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_subscription_records_before_letting_go() {
+    let storage = Storage::sqlite();
+    bounded(TEST, "named subscription hand-over", async {
+        let one = Server::start("one", &storage).await;
+        let two = Server::start("two", &storage).await;
+        let token = admin_token();
+        let (mut a, mut b) = (one.client(&token), two.client(&token));
+        for i in 0..8 {
+            let (status, _) = a
+                .rpc(json!(["stream.write", format!("job-{i}"), {"type": "Queued", "data": {}}]))
+                .await;
+            assert_eq!(status, 200);
+        }
+        let query = format!("category=job&name=handover&token={token}");
+        let mut first = subscribe(one.port, &query)
+            .await
+            .unwrap_or_else(|r| panic!("{}", r.status));
+        first.ready(STEP).await;
+        let mut standby = subscribe(two.port, &query)
+            .await
+            .unwrap_or_else(|r| panic!("{}", r.status));
+        for expected in 1..=5 {
+            let (poke, _) = first.next_poke(STEP).await.expect("a poke");
+            assert_eq!(poke["globalPosition"], json!(expected));
+            let (status, _) = a
+                .rpc(json!(["consumer.ack", "job", "handover", expected]))
+                .await;
+            assert_eq!(status, 200);
+        }
+        drop(first);
+        standby.ready(STEP).await;
+        let (poke, _) = standby.next_poke(STEP).await.expect("a poke");
+        assert_eq!(
+            poke["globalPosition"],
+            json!(6),
+            "starts after what the first acknowledged"
+        );
+
+        // Set ahead elsewhere (as `set_consumer_position` does): a later ack behind it is ignored.
+        let store = Store::open(&storage.url()).await.unwrap();
+        let id = ConsumerOpts::new("job", "handover").unwrap().id;
+        store
+            .namespace("default")
+            .set_consumer_position(&id, 10)
+            .await
+            .unwrap();
+        let (_, body) = b.rpc(json!(["consumer.ack", "job", "handover", 7])).await;
+        assert_eq!(body, json!({"position": 10}));
+        let (_, body) = b.rpc(json!(["consumer.position", "job", "handover"])).await;
+        assert_eq!(body, json!(10));
+        store.close().await;
+    })
+    .await;
+}

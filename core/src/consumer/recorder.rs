@@ -125,6 +125,18 @@ impl Recorder {
         Ok(())
     }
 
+    /// What is recorded now (read from the store): a later position recorded elsewhere (another
+    /// server, [`Namespace::set_consumer_position`]) is taken as acknowledged and recorded.
+    pub fn observe(&mut self, recorded: Option<i64>) {
+        if let Some(p) = recorded
+            && self.acked.is_none_or(|a| a < p)
+        {
+            self.acked = Some(p);
+            self.recorded = Some(p);
+            self.unrecorded = 0;
+        }
+    }
+
     /// The position moves past a message that is not the consumer's (it does not count towards a
     /// recording: a whole-namespace consumer would otherwise record because of its own records).
     pub fn pass(&mut self, position: i64) {
