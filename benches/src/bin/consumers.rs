@@ -5,12 +5,12 @@
 //!
 //! ```text
 //! cargo build --release -p messagedb-bench
-//! target/release/messagedb-bench-consumers [--pg-url postgres://…] [--quick]
+//! target/release/messagedb-bench-consumers [--pg-url postgres://…] [--quick] [--case throughput|takeover|memory]
 //! ```
 //!
 //! - `throughput`: 100,000 messages of one category, handed out by a consumer with a no-op
 //!   handler (`next` + `ack`, the position recorded every 100) and by a plain category
-//!   subscription (`next`), three rounds each, alternating. Printed: messages per second of each
+//!   subscription (`next`), seven rounds, alternating which runs first. Printed: messages per second of each
 //!   (median round) and the ratio consumer ÷ subscription (the target is ≥ 0.8). Beside them, the
 //!   bound of recording in line: the subscription writing the position itself every 100
 //!   messages and waiting for each write (the cost of a commit every 100 messages). The
@@ -39,6 +39,8 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 const MESSAGES: usize = 100_000;
 /// Messages per write.
 const BATCH: usize = 500;
+/// Timed rounds of the throughput case.
+const ROUNDS: usize = 7;
 
 fn main() -> BenchResult<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -54,21 +56,28 @@ fn main() -> BenchResult<()> {
         .iter()
         .position(|a| a == "--pg-url")
         .map(|i| args[i + 1].clone());
+    let case = args
+        .iter()
+        .position(|a| a == "--case")
+        .map(|i| args[i + 1].clone());
+    let runs = |name: &str| case.as_deref().is_none_or(|c| c == name);
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
         let mut stores = vec![("sqlite-dir", format!("sqlite://{}", dir.path().display()))];
         if let Some(url) = pg {
             stores.push(("postgres", url));
         }
-        for (kind, url) in &stores {
+        for (kind, url) in stores.iter().filter(|_| runs("throughput")) {
             throughput(kind, url, if quick { 10_000 } else { MESSAGES }).await?;
         }
-        for (kind, url) in &stores {
+        for (kind, url) in stores.iter().filter(|_| runs("takeover")) {
             takeover(kind, url, if quick { 1 } else { 3 }).await?;
         }
-        let mem_dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", mem_dir.path().display());
-        memory(&url, if quick { 100_000 } else { 1_000_000 }).await?;
+        if runs("memory") {
+            let mem_dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", mem_dir.path().display());
+            memory(&url, if quick { 100_000 } else { 1_000_000 }).await?;
+        }
         Ok(())
     })
 }
@@ -93,62 +102,84 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Messages per second of a plain category subscription over the first `n` messages.
+async fn plain(ns: &Namespace, category: &str, n: usize) -> BenchResult<f64> {
+    let started = Instant::now();
+    let mut sub = ns
+        .subscribe(SubscribeOpts::category(category).from_position(1))
+        .await?;
+    for _ in 0..n {
+        sub.next().await.ok_or("ended")??;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The bound: a subscription recording its position in line (waiting) every 100 messages.
+async fn inline(ns: &Namespace, category: &str, name: &str, n: usize) -> BenchResult<f64> {
+    let started = Instant::now();
+    let mut sub = ns
+        .subscribe(SubscribeOpts::category(category).from_position(1))
+        .await?;
+    let id = ConsumerOpts::new(category, name)?.id;
+    for i in 1..=n {
+        let m = sub.next().await.ok_or("ended")??;
+        if i % 100 == 0 {
+            ns.set_consumer_position(&id, m.global_position).await?;
+        }
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A consumer with a no-op handler (a fresh name): messages per second from its open, and how
+/// long the open took (the lock; on PostgreSQL one fifth of the lease more, see `locks.rs`).
+async fn consume(ns: &Namespace, category: &str, name: &str, n: usize) -> BenchResult<(f64, f64)> {
+    let interval = std::env::var("BENCH_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let opening = Instant::now();
+    let opts = ConsumerOpts::new(category, name)?.position_update_interval(interval);
+    let mut c = ns.consumer(opts).open().await?;
+    let opened = opening.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for _ in 0..n {
+        let m = c.next().await?.ok_or("ended")?;
+        c.ack(&m).await?;
+    }
+    c.stop().await?;
+    Ok((n as f64 / started.elapsed().as_secs_f64(), opened))
+}
+
 async fn throughput(kind: &str, url: &str, n: usize) -> BenchResult<()> {
     let store = Store::open(url).await?;
     let ns = store.namespace("default");
     let category = format!("tp{}", std::process::id());
     fill(&ns, &category, n).await?;
-    let (mut ours, mut base, mut inline) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut base, mut ratios, mut bounds) = (vec![], vec![], vec![], vec![]);
     let mut opens = Vec::new();
-    for round in 0..3 {
-        // The bound: a subscription recording its position in line every 100 messages.
-        let started = Instant::now();
-        let mut sub = ns
-            .subscribe(SubscribeOpts::category(&category).from_position(1))
-            .await?;
-        let id = ConsumerOpts::new(&category, &format!("inline{round}"))?.id;
-        for i in 1..=n {
-            let m = sub.next().await.ok_or("ended")??;
-            if i % 100 == 0 {
-                ns.set_consumer_position(&id, m.global_position).await?;
-            }
-        }
-        inline.push(n as f64 / started.elapsed().as_secs_f64());
-        drop(sub);
-        // Plain subscription.
-        let started = Instant::now();
-        let mut sub = ns
-            .subscribe(SubscribeOpts::category(&category).from_position(1))
-            .await?;
-        for _ in 0..n {
-            sub.next().await.ok_or("ended")??;
-        }
-        base.push(n as f64 / started.elapsed().as_secs_f64());
-        drop(sub);
-        // Consumer, no-op handler, a fresh name each round; timed from its open (which waits for
-        // the lock: on PostgreSQL one fifth of the lease more, see `locks.rs`), shown apart.
-        let opening = Instant::now();
-        let interval = std::env::var("BENCH_INTERVAL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100);
-        let opts = ConsumerOpts::new(&category, &format!("noop{round}"))?
-            .position_update_interval(interval);
-        let mut c = ns.consumer(opts).open().await?;
-        opens.push(opening.elapsed().as_secs_f64());
-        let started = Instant::now();
-        for _ in 0..n {
-            let m = c.next().await?.ok_or("ended")?;
-            c.ack(&m).await?;
-        }
-        c.stop().await?;
-        ours.push(n as f64 / started.elapsed().as_secs_f64());
+    // Rounds alternate which runs first; each round's ratio pairs its two runs.
+    for round in 0..ROUNDS {
+        let name = format!("noop{round}");
+        let (b, (o, opened)) = if round % 2 == 0 {
+            let b = plain(&ns, &category, n).await?;
+            (b, consume(&ns, &category, &name, n).await?)
+        } else {
+            let o = consume(&ns, &category, &name, n).await?;
+            (plain(&ns, &category, n).await?, o)
+        };
+        let i = inline(&ns, &category, &format!("inline{round}"), n).await?;
+        ours.push(o);
+        base.push(b);
+        ratios.push(o / b);
+        bounds.push(i / b);
+        opens.push(opened);
     }
-    let (o, b, i) = (median(ours), median(base), median(inline));
     println!(
-        "throughput {kind}: {n} messages — consumer {o:.0}/s, subscription {b:.0}/s, ratio {:.2} (target >= 0.80); bound with a waited write every 100: {i:.0}/s, ratio {:.2}; consumer open {:.3} s",
-        o / b,
-        i / b,
+        "throughput {kind}: {n} messages, {ROUNDS} rounds — consumer {:.0}/s, subscription {:.0}/s, ratio {:.2} (median of the rounds' ratios; target >= 0.80); bound with a waited write every 100: ratio {:.2}; consumer open {:.3} s",
+        median(ours),
+        median(base),
+        median(ratios),
+        median(bounds),
         median(opens)
     );
     store.close().await;
