@@ -48,15 +48,18 @@ for (const [backend, open] of consumerBackends) {
         try {
           const crashed = collect(other.namespace(fx.nsId), { category: "account", name: "crashy", positionUpdateInterval: 5, positionUpdateIdle: 60_000 });
           await until(() => crashed.handled.length === 12, "12 messages handled");
-          // No clean stop: the store goes away, as with a crash. Recorded after 5 and after 10 (that
-          // one is written in the background, so the crash may come before it lands).
+          // No clean stop: the store goes away, as with a crash. Recorded every 5 or more: a
+          // recording is written in the background, and one due while another is being written
+          // waits for it and records what came meanwhile (so 5, 10, or 11 and so on); the crash
+          // may come before the last lands.
           await other.close();
           await within(crashed.handle.done, 5000, "done after the store closed");
         } finally {
           await other.close();
         }
-        const recorded = Number(await ns.consumerPosition({ category: "account", name: "crashy" }));
-        expect([5, 10]).toContain(recorded);
+        const recorded = Number((await ns.consumerPosition({ category: "account", name: "crashy" })) ?? 0);
+        expect(recorded).toBeGreaterThanOrEqual(0);
+        expect(recorded).toBeLessThanOrEqual(12);
         const again = collect(ns, { category: "account", name: "crashy" });
         await until(() => again.handled.length === 12 - recorded, "the unrecorded messages handled again");
         const late = await ns.write("account-9", { type: "Event", data: {} });

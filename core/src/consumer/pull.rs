@@ -268,6 +268,17 @@ impl Consumer {
         loop {
             let next = if let Some(m) = self.subscription.next_buffered() {
                 Some(Ok(m))
+            } else if self.recorder.writing() {
+                // Nothing read yet: see the background recording land meanwhile, and start the
+                // next if it is due (or what came during a burst would wait for the idle one).
+                tokio::select! {
+                    biased;
+                    next = self.subscription.next() => next,
+                    written = self.recorder.written(&self.ns) => {
+                        written?;
+                        continue;
+                    }
+                }
             } else if let Some(idle) = self.recorder.idle() {
                 match tokio::time::timeout(idle, self.subscription.next()).await {
                     Ok(next) => next,

@@ -102,25 +102,54 @@ impl Recorder {
         {
             self.finish_writing().await?;
         }
-        if self.unrecorded >= self.interval && self.writing.is_none() {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                return self.record(ns).await;
-            };
-            let (ns, id) = (ns.clone(), self.id.clone());
-            let task = runtime.spawn(async move { ns.set_consumer_position(&id, position).await });
-            self.writing = Some((position, task));
-            self.unrecorded = 0;
+        self.start_if_due(ns).await
+    }
+
+    /// Whether a recording is being written in the background.
+    pub fn writing(&self) -> bool {
+        self.writing.is_some()
+    }
+
+    /// Waits for the recording being written in the background (if any), then starts the next
+    /// one if `interval` messages came meanwhile. Cancel-safe: cancelled, the recording goes on
+    /// being written, and is waited for by the next call.
+    ///
+    /// # Errors
+    /// As writes.
+    pub async fn written(&mut self, ns: &Namespace) -> Result<()> {
+        self.finish_writing().await?;
+        self.start_if_due(ns).await
+    }
+
+    /// Starts writing the acknowledged position in the background when `interval` messages are
+    /// unrecorded and no recording is being written (in line outside a tokio runtime).
+    async fn start_if_due(&mut self, ns: &Namespace) -> Result<()> {
+        let Some(position) = self.acked else {
+            return Ok(());
+        };
+        if self.unrecorded < self.interval || self.writing.is_some() {
+            return Ok(());
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.record(ns).await;
+        };
+        let (ns, id) = (ns.clone(), self.id.clone());
+        let task = runtime.spawn(async move { ns.set_consumer_position(&id, position).await });
+        self.writing = Some((position, task));
+        self.unrecorded = 0;
         Ok(())
     }
 
-    /// Waits for the recording written in the background, if any.
+    /// Waits for the recording written in the background, if any (cancel-safe: the task is
+    /// awaited where it is kept).
     async fn finish_writing(&mut self) -> Result<()> {
-        let Some((position, task)) = self.writing.take() else {
+        let Some((position, task)) = self.writing.as_mut() else {
             return Ok(());
         };
-        task.await
-            .map_err(|e| Error::backend("recording a consumer's position", false, e))??;
+        let position = *position;
+        let written = task.await;
+        self.writing = None;
+        written.map_err(|e| Error::backend("recording a consumer's position", false, e))??;
         self.recorded = Some(position);
         Ok(())
     }
