@@ -1,13 +1,22 @@
 //! `AsyncNamespace`: a namespace's messages, asyncio awaitables.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 
+use crate::async_consumer::AsyncConsumer;
 use crate::async_subscription::AsyncSubscription;
+use crate::consumer_options::{consumer_id, consumer_opts};
+use crate::consumer_records::ConsumerInfo;
 use crate::convert;
 use crate::listings::{self, CategorySummary, StreamSummary};
 use crate::message::{self, Message};
+use crate::parked::{self, ParkedMessage};
 use crate::results::{BatchResult, WriteResult};
 use crate::runtime::{Local, awaitable};
+
+static START_HANDLE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static REPLAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The messages of one namespace (from ``AsyncStore.namespace``). Cheap; it does no I/O until
 /// used. Every method returns an awaitable.
@@ -182,6 +191,175 @@ impl AsyncNamespace {
                 .await
                 .map(listings::all::<_, CategorySummary>)
         })
+    }
+
+    /// Start a consumer of a category with a handler, in an asyncio task: an awaitable of an
+    /// ``AsyncConsumerHandle``. The handler may be a coroutine function or a plain function (which
+    /// runs on the event loop). Options as ``Namespace.consume``.
+    #[pyo3(signature = (category, name, handler, **options))]
+    fn consume<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        handler: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let consumer = self.consumer(category, name, options)?;
+        let start = START_HANDLE.import(py, "messagedb.consumers", "_start_async")?;
+        start.call1((consumer, handler))
+    }
+
+    /// A consumer of a category in pull form, for ``async for`` and ``async with`` (not an
+    /// awaitable). Options as ``Namespace.consume``.
+    #[pyo3(signature = (category, name, **options))]
+    fn consumer(
+        &self,
+        category: &str,
+        name: &str,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<AsyncConsumer> {
+        let ns = self.inner.get()?;
+        Ok(AsyncConsumer::new(
+            ns.clone(),
+            consumer_opts(category, name, options)?,
+        ))
+    }
+
+    /// The global position a consumer recorded last: an awaitable of an int or ``None``.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn consumer_position<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        awaitable(py, async move { ns.consumer_position(&id).await })
+    }
+
+    /// Record a consumer's position, to reset or rewind it (an awaitable).
+    #[pyo3(signature = (category, name, position, *, consumer_group=None))]
+    fn set_consumer_position<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        position: i64,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        awaitable(
+            py,
+            async move { ns.set_consumer_position(&id, position).await },
+        )
+    }
+
+    /// A consumer's progress seen from outside it: an awaitable of ``ConsumerInfo``.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn consumer_info<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        awaitable(py, async move {
+            ns.consumer_info(&id).await.map(ConsumerInfo::from)
+        })
+    }
+
+    /// A consumer's outstanding parked messages: an awaitable of a list of ``ParkedMessage``.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn parked<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        awaitable(py, async move {
+            ns.parked(&id).await.map(listings::all::<_, ParkedMessage>)
+        })
+    }
+
+    /// The message that was parked: an awaitable of a ``Message`` or ``None`` when it is gone.
+    fn parked_message<'py>(
+        &self,
+        py: Python<'py>,
+        parked: &ParkedMessage,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, parked) = (self.inner.get()?.clone(), parked.core().clone());
+        awaitable(py, async move {
+            Ok(ns.parked_message(&parked).await?.map(Message::from))
+        })
+    }
+
+    /// Record what became of a parked message (an awaitable; see ``Namespace.settle_parked``).
+    #[pyo3(signature = (category, name, global_position, outcome, *, consumer_group=None))]
+    fn settle_parked<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        global_position: i64,
+        outcome: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        let settled = parked::settled(outcome)?;
+        awaitable(py, async move {
+            ns.settle_parked(&id, global_position, settled).await
+        })
+    }
+
+    /// Hand a consumer's parked messages to ``handler`` (a coroutine function or a plain
+    /// function) again: an awaitable of ``ReplayResult`` (see ``Namespace.replay_parked``).
+    #[pyo3(signature = (category, name, handler, *, consumer_group=None))]
+    fn replay_parked<'py>(
+        slf: &Bound<'py, Self>,
+        category: &str,
+        name: &str,
+        handler: &Bound<'py, PyAny>,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        consumer_id(category, name, consumer_group)?;
+        let replay = REPLAY.import(slf.py(), "messagedb.consumers", "_replay_parked_async")?;
+        replay.call1((slf, category, name, handler, consumer_group))
+    }
+
+    /// Give up every outstanding parked message of a consumer: an awaitable of how many.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn discard_parked<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (ns, id) = (
+            self.inner.get()?.clone(),
+            consumer_id(category, name, consumer_group)?,
+        );
+        awaitable(py, async move { ns.discard_parked(&id).await })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

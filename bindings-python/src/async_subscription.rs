@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 
 use crate::closable::ClosableSubscription;
 use crate::errors;
 use crate::message::Message;
 use crate::runtime::{Local, awaitable_py};
+
+static ANEXT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Messages as they come, for ``async for``: the history from the start position, then live
 /// ones, exactly once and in order.
@@ -35,14 +37,27 @@ impl AsyncSubscription {
         slf
     }
 
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        ANEXT
+            .import(slf.py(), "messagedb._aiter", "anext")?
+            .call1((slf,))
+    }
+
+    /// Waits for the next message (an awaitable of ``True``), or the end (``False``); ``_take``
+    /// then hands it over. Cancelling the wait leaves a message that came for the next one.
+    fn _fetch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let subscription = self.inner.get()?.clone();
-        awaitable_py(py, async move {
-            match subscription.next().await {
-                None => Err(PyStopAsyncIteration::new_err(())),
-                Some(next) => next.map(Message::from).map_err(errors::to_py_err),
-            }
-        })
+        awaitable_py(py, async move { Ok(subscription.fetch().await) })
+    }
+
+    /// The message that ``_fetch`` waited for, if any.
+    fn _take(&self) -> PyResult<Option<Message>> {
+        match self.inner.get()?.take() {
+            None => Ok(None),
+            Some(next) => next
+                .map(|m| Some(Message::from(m)))
+                .map_err(errors::to_py_err),
+        }
     }
 
     /// Ends the subscription (an awaitable, like an async generator's ``aclose``).

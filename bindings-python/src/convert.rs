@@ -175,7 +175,7 @@ pub(crate) fn stream_opts(
 }
 
 /// A consumer group from `(member, size)`; the core checks the rules.
-fn consumer_group(group: Option<(i64, i64)>) -> PyResult<Option<ConsumerGroup>> {
+pub(crate) fn consumer_group(group: Option<(i64, i64)>) -> PyResult<Option<ConsumerGroup>> {
     group
         .map(|(member, size)| ConsumerGroup::new(member, size).map_err(errors::to_py_err))
         .transpose()

@@ -49,6 +49,38 @@ pub(crate) fn invalid(message: impl std::fmt::Display) -> PyErr {
     to_py_err(messagedb::Error::invalid(message))
 }
 
+/// The text of a consumer handler's failure: a string as it is, an exception as
+/// ``"<type name>: <message>"`` (the type name alone when the message is empty).
+pub(crate) fn failure_text(error: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = error.cast::<pyo3::types::PyString>() {
+        return Ok(text.to_cow()?.into_owned());
+    }
+    if !error.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "error must be a str or an exception",
+        ));
+    }
+    let name = error.get_type().name()?;
+    let message = error.str()?;
+    Ok(match message.to_cow()?.as_ref() {
+        "" => name.to_string(),
+        m => format!("{name}: {m}"),
+    })
+}
+
+/// `CLOSED` for a message acknowledged after its consumer was closed.
+pub(crate) fn consumer_closed() -> PyErr {
+    Python::attach(|py| {
+        coded(
+            py,
+            "CLOSED",
+            "the consumer is closed: a message it handed out and that was not acknowledged is \
+             handed out again when it starts next",
+            PyDict::new(py),
+        )
+    })
+}
+
 /// `CLOSED` for a handle used in a process forked after it was opened.
 pub(crate) fn opened_in_another_process() -> PyErr {
     Python::attach(|py| {

@@ -4,11 +4,15 @@
 //! as an asyncio awaitable (async) on one process-wide tokio runtime, and converts the result.
 //! Every rule lives in the core; errors become Python exceptions in `errors.rs` only.
 
+mod async_consumer;
 mod async_namespace;
 mod async_store;
 mod async_subscription;
 mod bench;
 mod closable;
+mod consumer;
+mod consumer_options;
+mod consumer_records;
 mod convert;
 mod errors;
 mod json;
@@ -16,9 +20,11 @@ mod listings;
 mod message;
 mod names;
 mod namespace;
+mod parked;
 mod results;
 mod runtime;
 mod server;
+mod shared_consumer;
 mod store;
 mod subscription;
 
@@ -34,6 +40,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<async_namespace::AsyncNamespace>()?;
     m.add_class::<subscription::Subscription>()?;
     m.add_class::<async_subscription::AsyncSubscription>()?;
+    m.add_class::<consumer::Consumer>()?;
+    m.add_class::<async_consumer::AsyncConsumer>()?;
+    m.add_class::<consumer::ConsumerMessage>()?;
+    m.add_class::<async_consumer::AsyncConsumerMessage>()?;
+    m.add_class::<consumer_records::ConsumerInfo>()?;
+    m.add_class::<parked::ParkedMessage>()?;
+    m.add_class::<parked::ReplayResult>()?;
     m.add_class::<message::Message>()?;
     m.add_class::<results::WriteResult>()?;
     m.add_class::<results::BatchResult>()?;

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
 use crate::convert;
-use crate::results::record_repr;
 
-/// Implements `__repr__` and `__match_args__` from a list of attribute names.
+/// Implements `__repr__` and `__match_args__` from a list of attribute names, with the other
+/// methods in braces (braces, so that rustfmt leaves them items).
 macro_rules! record_methods {
-    ($class:ident, [$($field:literal),+] $(, $($extra:tt)*)?) => {
+    ($class:ident, [$($field:literal),+] $(, { $($extra:tt)* })?) => {
         #[pymethods]
         impl $class {
             $($($extra)*)?
@@ -19,11 +19,12 @@ macro_rules! record_methods {
             }
 
             fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-                record_repr(slf.as_any(), stringify!($class), &[$($field),+])
+                $crate::results::record_repr(slf.as_any(), stringify!($class), &[$($field),+])
             }
         }
     };
 }
+pub(crate) use record_methods;
 
 /// A namespace just created, with its token (shown this once; only its hash is stored).
 ///
@@ -169,13 +170,15 @@ record_methods!(
         "last_activity",
         "metadata"
     ],
-    /// The metadata given at creation (a dict), or ``None``.
-    #[getter]
-    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.metadata
-            .as_ref()
-            .map(|m| convert::json_value(py, m.as_str()))
-            .transpose()
+    {
+        /// The metadata given at creation (a dict), or ``None``.
+        #[getter]
+        fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+            self.metadata
+                .as_ref()
+                .map(|m| convert::json_value(py, m.as_str()))
+                .transpose()
+        }
     }
 );
 

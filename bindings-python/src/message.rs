@@ -41,7 +41,7 @@ const FIELDS: [&str; 8] = [
 ///     The metadata, ``None`` when the message has none.
 /// time : datetime.datetime
 ///     When it was written (aware, UTC, microsecond precision).
-#[pyclass(frozen, eq, hash, module = "messagedb")]
+#[pyclass(frozen, eq, hash, subclass, module = "messagedb")]
 pub(crate) struct Message {
     inner: messagedb::Message,
     data: PyOnceLock<Py<PyAny>>,
@@ -70,6 +70,13 @@ impl Hash for Message {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.inner.id.hash(state);
         self.inner.global_position.hash(state);
+    }
+}
+
+impl Message {
+    /// The core's message (a consumer acknowledges it).
+    pub(crate) fn core(&self) -> &messagedb::Message {
+        &self.inner
     }
 }
 

@@ -1,13 +1,21 @@
 //! `Namespace`: a namespace's messages, blocking calls that release the GIL.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 
+use crate::consumer::Consumer;
+use crate::consumer_options::{consumer_id, consumer_opts};
+use crate::consumer_records::ConsumerInfo;
 use crate::convert;
 use crate::listings::{self, CategorySummary, StreamSummary};
 use crate::message::{self, Message};
+use crate::parked::{self, ParkedMessage, ReplayResult};
 use crate::results::{BatchResult, WriteResult};
 use crate::runtime::{Local, block_on};
 use crate::subscription::Subscription;
+
+static CONSUMER_HANDLE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The messages of one namespace (from ``Store.namespace``). Cheap; it does no I/O until used.
 ///
@@ -307,6 +315,255 @@ impl Namespace {
     fn list_categories(&self, py: Python<'_>) -> PyResult<Vec<CategorySummary>> {
         let ns = self.inner.get()?;
         Ok(listings::all(block_on(py, ns.list_categories())?))
+    }
+
+    /// Start a consumer of a category with a handler, in a background thread.
+    ///
+    /// A consumer is a named, durable reader: it resumes after the position it recorded last,
+    /// hands each message to ``handler`` once and in order, records its progress in the store, and
+    /// only one instance of it (in any process) is active at a time; another waits as a standby
+    /// and takes over within ``lease`` seconds after the first stops or dies. A handler that
+    /// raises an ``Exception`` fails the message: it is retried with a growing delay, then parked
+    /// (see ``parked``) and the consumer goes on, or the consumer stops (``on_error="stop"``).
+    ///
+    /// Delivery is exactly once and in order within a run, and at least once across a crash (at
+    /// most ``position_update_interval - 1`` messages are handed out again).
+    ///
+    /// Parameters
+    /// ----------
+    /// category : str
+    ///     The category (``""``: every message of the namespace but consumers' own records).
+    /// name : str
+    ///     The consumer's name: 1 to 128 characters of ``[A-Za-z0-9_.-]``.
+    /// handler : callable
+    ///     Called with each ``Message``; returning is success.
+    /// consumer_group : tuple of (int, int), optional
+    ///     ``(member, size)``: this member's streams only (a different identity per member).
+    /// correlation : str, optional
+    ///     Only messages whose ``metadata["correlationStreamName"]`` is in this category.
+    /// start : {"beginning", "end"} or int
+    ///     Where to start when no position is recorded: the first message (default), after the
+    ///     namespace's last one when it opens, or at a global position.
+    /// position_update_interval : int
+    ///     Record the position after this many handled messages (default 100).
+    /// position_update_idle : float
+    ///     Record an unrecorded position after this many seconds without messages (default 1).
+    /// retry_attempts : int
+    ///     Tries after the first failure before the message is parked (default 3; 0 parks at
+    ///     once).
+    /// retry_initial_delay, retry_max_delay : float
+    ///     Seconds before the first retry (default 0.1), doubling up to the maximum (default 10).
+    /// on_error : {"park", "stop"}
+    ///     What a message that failed every try does: park it and go on (default), or stop.
+    /// lease : float
+    ///     Within how many seconds a standby takes over (default 5).
+    ///
+    /// Returns
+    /// -------
+    /// ConsumerHandle
+    ///     ``stop()`` stops it cleanly (recording its position); also a context manager.
+    ///
+    /// Raises
+    /// ------
+    /// InvalidRequestError
+    ///     A bad category, name, consumer group or option value.
+    #[pyo3(signature = (category, name, handler, **options))]
+    fn consume<'py>(
+        &self,
+        py: Python<'py>,
+        category: &str,
+        name: &str,
+        handler: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let consumer = self.consumer(category, name, options)?;
+        let start = CONSUMER_HANDLE.import(py, "messagedb.consumers", "ConsumerHandle")?;
+        start.call1((consumer, handler))
+    }
+
+    /// A consumer of a category in pull form: iterate it and acknowledge each message.
+    ///
+    /// The options are those of ``consume``. It waits as a standby on its first iteration until
+    /// it is the one active instance of its identity.
+    ///
+    /// Returns
+    /// -------
+    /// Consumer
+    ///     An iterator of ``ConsumerMessage``; close it (or use ``with``) to record its position.
+    ///
+    /// Raises
+    /// ------
+    /// InvalidRequestError
+    ///     A bad category, name, consumer group or option value.
+    #[pyo3(signature = (category, name, **options))]
+    fn consumer(
+        &self,
+        category: &str,
+        name: &str,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Consumer> {
+        let ns = self.inner.get()?;
+        Ok(Consumer::new(
+            ns.clone(),
+            consumer_opts(category, name, options)?,
+        ))
+    }
+
+    /// The global position a consumer recorded last (``None`` when it recorded none).
+    ///
+    /// Raises
+    /// ------
+    /// InvalidRequestError
+    ///     A bad category, name or consumer group.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn consumer_position(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Option<i64>> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        block_on(py, ns.consumer_position(&id))
+    }
+
+    /// Record a consumer's position, to reset or rewind it: it resumes after ``position``.
+    ///
+    /// Raises
+    /// ------
+    /// InvalidRequestError
+    ///     A negative position; a bad category, name or consumer group.
+    #[pyo3(signature = (category, name, position, *, consumer_group=None))]
+    fn set_consumer_position(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        position: i64,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<()> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        block_on(py, ns.set_consumer_position(&id, position))
+    }
+
+    /// A consumer's progress seen from outside it: its recorded position, the head, its lag and
+    /// how many messages it parked (``handled`` 0, ``active`` False).
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn consumer_info(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<ConsumerInfo> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        Ok(block_on(py, ns.consumer_info(&id))?.into())
+    }
+
+    /// The messages a consumer parked and that were not replayed or discarded since, oldest
+    /// first.
+    ///
+    /// Returns
+    /// -------
+    /// list of ParkedMessage
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn parked(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<Vec<ParkedMessage>> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        Ok(listings::all(block_on(py, ns.parked(&id))?))
+    }
+
+    /// The message that was parked, read from its stream (``None`` when it is gone).
+    fn parked_message(&self, py: Python<'_>, parked: &ParkedMessage) -> PyResult<Option<Message>> {
+        let ns = self.inner.get()?;
+        Ok(block_on(py, ns.parked_message(parked.core()))?.map(Message::from))
+    }
+
+    /// Record what became of a parked message (named by its global position).
+    ///
+    /// Parameters
+    /// ----------
+    /// outcome : {"replayed", "discarded"}
+    ///     Handled again, or given up.
+    ///
+    /// Raises
+    /// ------
+    /// InvalidRequestError
+    ///     No outstanding parked message of the consumer has this global position.
+    #[pyo3(signature = (category, name, global_position, outcome, *, consumer_group=None))]
+    fn settle_parked(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        global_position: i64,
+        outcome: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<()> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        let settled = parked::settled(outcome)?;
+        block_on(py, ns.settle_parked(&id, global_position, settled))
+    }
+
+    /// Hand a consumer's parked messages to ``handler`` again, oldest first.
+    ///
+    /// One it handles is recorded as replayed; one it fails (raising an ``Exception``) stays
+    /// parked. A parked message whose original is gone is discarded.
+    ///
+    /// Returns
+    /// -------
+    /// ReplayResult
+    ///     How many were replayed, and those that failed again with their errors.
+    #[pyo3(signature = (category, name, handler, *, consumer_group=None))]
+    fn replay_parked(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        handler: &Bound<'_, PyAny>,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<ReplayResult> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        parked::replay(py, ns, &id, handler)
+    }
+
+    /// Give up every outstanding parked message of a consumer; returns how many.
+    #[pyo3(signature = (category, name, *, consumer_group=None))]
+    fn discard_parked(
+        &self,
+        py: Python<'_>,
+        category: &str,
+        name: &str,
+        consumer_group: Option<(i64, i64)>,
+    ) -> PyResult<u64> {
+        let (ns, id) = (
+            self.inner.get()?,
+            consumer_id(category, name, consumer_group)?,
+        );
+        block_on(py, ns.discard_parked(&id))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

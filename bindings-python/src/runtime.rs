@@ -72,6 +72,31 @@ where
     py.detach(|| rt.block_on(fut))
 }
 
+/// How long a blocked wait lets go before it lets Python handle signals (Ctrl-C).
+pub(crate) const SIGNAL_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Runs a future to completion with the GIL released, letting Python handle signals every
+/// [`SIGNAL_CHECK`]: Ctrl-C in the main thread drops the future and raises `KeyboardInterrupt`.
+/// The same future goes on between the checks, so its own timers are not restarted.
+pub(crate) fn wait_interruptibly<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let rt = runtime();
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        // The timer must be made inside the runtime.
+        let polled = py.detach(|| {
+            rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK, fut.as_mut()).await })
+        });
+        match polled {
+            Ok(output) => return Ok(output),
+            Err(_waiting) => py.check_signals()?,
+        }
+    }
+}
+
 /// Runs a core call to completion with the GIL released; its error becomes the Python exception.
 pub(crate) fn block_on<T: Send>(
     py: Python<'_>,

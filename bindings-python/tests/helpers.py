@@ -1,15 +1,19 @@
-"""Test helpers: a JSON-RPC call to a messagedb server, and the Rust server binary as a process."""
+"""Test helpers: a JSON-RPC call to a messagedb server, the Rust server binary as a process, waits
+on conditions with a deadline, and Ctrl-C as in an interactive session."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Any, List, Optional, Type, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Type, Tuple
 
 import pytest
 
@@ -74,3 +78,26 @@ class RustServer:
             self.process.wait(timeout=10)
             if self.process.stdout is not None:
                 self.process.stdout.close()
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    """Polls ``condition`` until it is true; fails naming ``what`` past ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout} s: {what}")
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread for the duration, as in an interactive
+    session, whatever the process inherited: started with SIGINT ignored (a background job of a
+    non-interactive shell), Python installs no handler and ``_thread.interrupt_main()`` does
+    nothing. The previous handler comes back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler set outside Python, which cannot be put back
+            signal.signal(signal.SIGINT, previous)

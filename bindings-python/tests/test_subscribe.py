@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import _thread
-import contextlib
 import gc
-import signal
 import threading
 import time
 import weakref
-from typing import Iterator, List
+from typing import List
 
 import pytest
+from helpers import sigint_raises_keyboard_interrupt
 
 import messagedb
 from messagedb import Message, Namespace, Store
@@ -117,20 +116,6 @@ def test_the_with_block_closes(ns: Namespace) -> None:
     assert messages.closed
     with pytest.raises(StopIteration):
         next(messages)
-
-
-@contextlib.contextmanager
-def sigint_raises_keyboard_interrupt() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt in the main thread for the duration, as in an interactive
-    session, whatever the process inherited: started with SIGINT ignored (a background job of a
-    non-interactive shell), Python installs no handler and ``_thread.interrupt_main()`` does
-    nothing. The previous handler comes back afterwards."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        if previous is not None:  # None: a handler set outside Python, which cannot be put back
-            signal.signal(signal.SIGINT, previous)
 
 
 def test_a_blocked_iteration_can_be_interrupted(ns: Namespace) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import weakref
 from typing import List
 
@@ -69,6 +70,29 @@ async def test_a_cancelled_wait_loses_no_message(ans: AsyncNamespace) -> None:
             await asyncio.wait_for(messages.__anext__(), 0.1)
         await ans.write("account-1", "First", {})
         assert (await messages.__anext__()).type == "First"
+
+
+async def test_a_wait_cancelled_as_the_message_comes_loses_it_not(ans: AsyncNamespace) -> None:
+    # Each message is waited for with a timeout that starts too short and grows until it is long
+    # enough, so that some expire just as the message comes: it must stay for the next __anext__.
+    for i in range(300):
+        await ans.write(f"account-{i % 3}", "Past", {"i": i})
+    got: List[int] = []
+    timeouts = tries = 0
+    async with await ans.subscribe(category="account") as messages:
+        started = time.monotonic()
+        while len(got) < 300:
+            assert time.monotonic() - started < 60, f"stuck after {len(got)} messages"
+            try:
+                message = await asyncio.wait_for(messages.__anext__(), min(0.00002 * 2**tries, 1.0))
+            except asyncio.TimeoutError:
+                timeouts += 1
+                tries += 1
+                continue
+            tries = 0
+            got.append(message.global_position)
+    assert got == list(range(1, 301))
+    assert timeouts > 0
 
 
 async def test_aclose_ends_a_waiting_iteration(ans: AsyncNamespace) -> None:

@@ -1,7 +1,7 @@
 """messagedb: a message store on the Message DB model, embedded (SQLite) or on PostgreSQL.
 
-Streams, categories, optimistic concurrency, consumer groups and subscriptions, in-process through
-a Rust core. :class:`Store` blocks (releasing the GIL); :class:`AsyncStore` is for asyncio.
+Streams, categories, optimistic concurrency, consumer groups, subscriptions and durable consumers,
+in-process through a Rust core. :class:`Store` blocks (releasing the GIL); :class:`AsyncStore` is for asyncio.
 
 Examples
 --------
@@ -15,17 +15,24 @@ WriteResult(position=0, global_position=1)
 """
 
 from messagedb._native import (
+    AsyncConsumer,
+    AsyncConsumerMessage,
     AsyncNamespace,
     AsyncStore,
     AsyncSubscription,
     BatchResult,
     CategorySummary,
+    Consumer,
+    ConsumerInfo,
+    ConsumerMessage,
     Message,
     Namespace,
     NamespaceCreated,
     NamespaceDeleted,
     NamespaceInfo,
     NamespaceSummary,
+    ParkedMessage,
+    ReplayResult,
     Server,
     Store,
     StreamSummary,
@@ -40,6 +47,7 @@ from messagedb._native import (
     is_category,
     serve,
 )
+from messagedb.consumers import AsyncConsumerHandle, ConsumerHandle
 from messagedb.errors import (
     AuthError,
     BackendError,
@@ -54,6 +62,9 @@ from messagedb.errors import (
 )
 
 __all__ = [
+    "AsyncConsumer",
+    "AsyncConsumerHandle",
+    "AsyncConsumerMessage",
     "AsyncNamespace",
     "AsyncStore",
     "AsyncSubscription",
@@ -62,6 +73,10 @@ __all__ = [
     "BatchResult",
     "CategorySummary",
     "ClosedError",
+    "Consumer",
+    "ConsumerHandle",
+    "ConsumerInfo",
+    "ConsumerMessage",
     "DuplicateMessageIdError",
     "InvalidRequestError",
     "Message",
@@ -73,7 +88,9 @@ __all__ = [
     "NamespaceInfo",
     "NamespaceNotFoundError",
     "NamespaceSummary",
+    "ParkedMessage",
     "PositionExistsError",
+    "ReplayResult",
     "Server",
     "Store",
     "StreamSummary",

@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import (
     Any,
     Awaitable,
+    Callable,
     Dict,
     Iterable,
     Iterator,
@@ -19,22 +20,33 @@ from typing import (
 )
 from uuid import UUID
 
+from typing_extensions import disjoint_base
+
+from messagedb.consumers import AsyncConsumerHandle, ConsumerHandle
+
 __version__: str
 
 __all__ = [
     "__version__",
     "_bench_rust_writes",
+    "AsyncConsumer",
+    "AsyncConsumerMessage",
     "AsyncNamespace",
     "AsyncStore",
     "AsyncSubscription",
     "BatchResult",
     "CategorySummary",
+    "Consumer",
+    "ConsumerInfo",
+    "ConsumerMessage",
     "Message",
     "Namespace",
     "NamespaceCreated",
     "NamespaceDeleted",
     "NamespaceInfo",
     "NamespaceSummary",
+    "ParkedMessage",
+    "ReplayResult",
     "Server",
     "Store",
     "StreamSummary",
@@ -52,8 +64,12 @@ __all__ = [
 _JsonObject = Dict[str, Any]
 _Durability = Literal["full", "normal", "off"]
 _MessageId = Union[str, UUID]
+_Start = Union[Literal["beginning", "end"], int]
+_OnError = Literal["park", "stop"]
+_Nacked = Literal["retrying", "parked", "stopped"]
+_Outcome = Literal["replayed", "discarded"]
 
-@final
+@disjoint_base
 class Message:
     """A stored message (immutable).
 
@@ -338,6 +354,8 @@ class AsyncSubscription:
 
     def __aiter__(self) -> "AsyncSubscription": ...
     def __anext__(self) -> Awaitable[Message]: ...
+    def _fetch(self) -> Awaitable[bool]: ...
+    def _take(self) -> Optional[Message]: ...
     def aclose(self) -> Awaitable[None]:
         """Ends the subscription (an awaitable, like an async generator's ``aclose``)."""
     def close(self) -> None:
@@ -346,6 +364,264 @@ class AsyncSubscription:
     def closed(self) -> bool:
         """Whether the subscription has ended."""
     def __aenter__(self) -> Awaitable["AsyncSubscription"]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Awaitable[Literal[False]]: ...
+
+@final
+class ConsumerMessage(Message):
+    """A message handed out by a ``Consumer``: a ``Message`` to acknowledge (``ack()``) once handled,
+    or to report as failed (``nack(error)``).
+    """
+
+    def ack(self) -> None:
+        """Acknowledges the message: it is handled, and the consumer's position moves past it.
+
+        Raises
+        ------
+        InvalidRequestError
+            It is not the message the consumer handed out last (or it was acknowledged already).
+        ClosedError
+            The consumer is closed.
+        BackendError
+        """
+    def nack(self, error: Union[str, BaseException]) -> _Nacked:
+        """Reports that handling the message failed: it is handed out again after the retry delay
+        or, when every try failed, parked (and the consumer goes on) or the consumer stops, as
+        ``on_error`` says.
+
+        Parameters
+        ----------
+        error : str or BaseException
+            Why; an exception is recorded as ``"<type name>: <message>"``.
+
+        Returns
+        -------
+        str
+            ``"retrying"``, ``"parked"`` or ``"stopped"``.
+
+        Raises
+        ------
+        InvalidRequestError, ClosedError, BackendError
+            As ``ack``.
+        """
+
+@final
+class AsyncConsumerMessage(Message):
+    """A message handed out by an ``AsyncConsumer``: a ``Message`` to acknowledge
+    (``await m.ack()``) once handled, or to report as failed (``await m.nack(error)``).
+    """
+
+    def ack(self) -> Awaitable[None]:
+        """Acknowledges the message (an awaitable; see ``ConsumerMessage.ack``)."""
+    def nack(self, error: Union[str, BaseException]) -> Awaitable[_Nacked]:
+        """Reports that handling the message failed: an awaitable of ``"retrying"``, ``"parked"`` or
+        ``"stopped"`` (see ``ConsumerMessage.nack``).
+        """
+
+@final
+class ConsumerInfo:
+    """A consumer's progress.
+
+    Attributes
+    ----------
+    position : int or None
+        The global position of the last message it handled (recorded, or acknowledged in this
+        run); ``None`` before its first.
+    head : int
+        The namespace's last global position (0 when it is empty).
+    lag : int
+        Messages of its category after its position (counted up to a million).
+    handled : int
+        Messages handled in this run (0 for a consumer not running here).
+    parked : int
+        Parked messages not replayed or discarded yet.
+    active : bool
+        Whether this is the active instance of its identity (``False`` for a standby or a
+        consumer not running here).
+    """
+
+    __match_args__ = ("position", "head", "lag", "handled", "parked", "active")
+    @property
+    def position(self) -> Optional[int]: ...
+    @property
+    def head(self) -> int: ...
+    @property
+    def lag(self) -> int: ...
+    @property
+    def handled(self) -> int: ...
+    @property
+    def parked(self) -> int: ...
+    @property
+    def active(self) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class ParkedMessage:
+    """A message that failed every try and was parked.
+
+    Attributes
+    ----------
+    stream : str
+        The parked message's stream.
+    position : int
+        Its position in that stream.
+    global_position : int
+        Its global position (which names it for ``settle_parked``).
+    type : str
+        Its type.
+    id : str
+        Its id.
+    error : str
+        The error of its last try.
+    attempts : int
+        How many times it was tried.
+    parked_at : datetime.datetime
+        When it was parked.
+    """
+
+    __match_args__ = (
+        "stream",
+        "position",
+        "global_position",
+        "type",
+        "id",
+        "error",
+        "attempts",
+        "parked_at",
+    )
+    @property
+    def stream(self) -> str:
+        """The parked message's stream."""
+    @property
+    def position(self) -> int:
+        """Its position in that stream."""
+    @property
+    def global_position(self) -> int:
+        """Its global position."""
+    @property
+    def type(self) -> str:
+        """Its type."""
+    @property
+    def id(self) -> str:
+        """Its id."""
+    @property
+    def error(self) -> str:
+        """The error of its last try."""
+    @property
+    def attempts(self) -> int:
+        """How many times it was tried."""
+    @property
+    def parked_at(self) -> datetime.datetime:
+        """When it was parked (aware, UTC)."""
+
+@final
+class ReplayResult:
+    """What a replay of parked messages did.
+
+    Attributes
+    ----------
+    replayed : int
+        Parked messages the handler handled this time (each now recorded as replayed).
+    failed : list of tuple of (ParkedMessage, str)
+        Those it failed again, with the error; they stay parked.
+    """
+
+    __match_args__ = ("replayed", "failed")
+    def __new__(cls, replayed: int, failed: List[Tuple[ParkedMessage, str]]) -> "ReplayResult": ...
+    @property
+    def replayed(self) -> int: ...
+    @property
+    def failed(self) -> List[Tuple[ParkedMessage, str]]:
+        """The parked messages the handler failed again, with the errors."""
+
+@final
+class Consumer:
+    """A durable consumer of a category in pull form (from ``Namespace.consumer``): it resumes after
+    the position it recorded last, hands out each message once and in order, and records its
+    progress in the store.
+
+    Iterate it for messages and acknowledge each one (``ack()``) or report its failure
+    (``nack(error)``) before taking the next. The first iteration waits as a standby until this is
+    the one active instance of its identity, in any process. Iterating blocks (with the GIL
+    released); Ctrl-C interrupts a waiting iteration (``KeyboardInterrupt``), and leaving the
+    ``with`` block then stops it cleanly.
+
+    The position is recorded every ``position_update_interval`` messages, after
+    ``position_update_idle`` seconds without new ones, and on ``close()`` (or leaving the ``with``
+    block, or the iteration ending): delivery is exactly once and in order within a run, and at
+    least once across a crash (at most ``position_update_interval - 1`` messages are handed out
+    again). Dropping it without ``close()`` is such a crash: it lets go of the identity but records
+    nothing more.
+    """
+
+    def __iter__(self) -> Iterator[ConsumerMessage]: ...
+    def __next__(self) -> ConsumerMessage: ...
+    def close(self) -> None:
+        """Stops the consumer: records the position of the acknowledged messages and lets another
+        instance take over. A thread blocked in ``next()`` (or waiting as a standby) sees the end
+        of the iteration; a message handed out and not acknowledged is handed out again at the next
+        start. Closing again does nothing.
+
+        Raises
+        ------
+        BackendError
+            The position could not be recorded.
+        """
+    def info(self) -> ConsumerInfo:
+        """The consumer's progress (``ConsumerInfo``)."""
+    @property
+    def active(self) -> bool:
+        """Whether this is the active instance of its identity (``False`` before the first iteration,
+        for a standby and once closed).
+        """
+    @property
+    def closed(self) -> bool:
+        """Whether the consumer was closed (or ended with its store)."""
+    def __enter__(self) -> "Consumer": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+
+@final
+class AsyncConsumer:
+    """A durable consumer of a category in pull form, for ``async for`` (from
+    ``AsyncNamespace.consumer``); see ``Consumer``.
+
+    Acknowledge each message (``await m.ack()``) or report its failure (``await m.nack(error)``)
+    before taking the next. The first iteration waits as a standby until this is the one active
+    instance of its identity. Use ``async with`` (or ``aclose()``) to stop it cleanly, recording
+    its position: a ``break`` out of ``async for`` alone does not. Cancelling a task waiting in
+    ``__anext__`` loses no message.
+    """
+
+    def __aiter__(self) -> "AsyncConsumer": ...
+    def __anext__(self) -> Awaitable[AsyncConsumerMessage]: ...
+    def _fetch(self) -> Awaitable[bool]: ...
+    def _take(self) -> Optional[AsyncConsumerMessage]: ...
+    def aclose(self) -> Awaitable[None]:
+        """Stops the consumer (an awaitable): records the position of the acknowledged messages and
+        lets another instance take over; a task waiting in ``__anext__`` sees the end of the
+        iteration (see ``Consumer.close``).
+        """
+    def info(self) -> Awaitable[ConsumerInfo]:
+        """The consumer's progress: an awaitable of ``ConsumerInfo``."""
+    @property
+    def active(self) -> bool:
+        """Whether this is the active instance of its identity (``False`` before the first iteration,
+        for a standby and once closed).
+        """
+    @property
+    def closed(self) -> bool:
+        """Whether the consumer was closed (or ended with its store)."""
+    def __aenter__(self) -> Awaitable["AsyncConsumer"]: ...
     def __aexit__(
         self,
         exc_type: Optional[Type[BaseException]],
@@ -584,6 +860,191 @@ class Namespace:
         """
     def list_categories(self) -> List[CategorySummary]:
         """The namespace's categories with their stream and message counts."""
+    def consume(
+        self,
+        category: str,
+        name: str,
+        handler: Callable[[ConsumerMessage], object],
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+        correlation: Optional[str] = None,
+        start: _Start = "beginning",
+        position_update_interval: int = 100,
+        position_update_idle: float = 1.0,
+        retry_attempts: int = 3,
+        retry_initial_delay: float = 0.1,
+        retry_max_delay: float = 10.0,
+        on_error: _OnError = "park",
+        lease: float = 5.0,
+    ) -> ConsumerHandle:
+        """Start a consumer of a category with a handler, in a background thread.
+
+        A consumer is a named, durable reader: it resumes after the position it recorded last,
+        hands each message to ``handler`` once and in order, records its progress in the store, and
+        only one instance of it (in any process) is active at a time; another waits as a standby
+        and takes over within ``lease`` seconds after the first stops or dies. A handler that
+        raises an ``Exception`` fails the message: it is retried with a growing delay, then parked
+        (see ``parked``) and the consumer goes on, or the consumer stops (``on_error="stop"``).
+
+        Delivery is exactly once and in order within a run, and at least once across a crash (at
+        most ``position_update_interval - 1`` messages are handed out again).
+
+        Parameters
+        ----------
+        category : str
+            The category (``""``: every message of the namespace but consumers' own records).
+        name : str
+            The consumer's name: 1 to 128 characters of ``[A-Za-z0-9_.-]``.
+        handler : callable
+            Called with each ``Message``; returning is success.
+        consumer_group : tuple of (int, int), optional
+            ``(member, size)``: this member's streams only (a different identity per member).
+        correlation : str, optional
+            Only messages whose ``metadata["correlationStreamName"]`` is in this category.
+        start : {"beginning", "end"} or int
+            Where to start when no position is recorded: the first message (default), after the
+            namespace's last one when it opens, or at a global position.
+        position_update_interval : int
+            Record the position after this many handled messages (default 100).
+        position_update_idle : float
+            Record an unrecorded position after this many seconds without messages (default 1).
+        retry_attempts : int
+            Tries after the first failure before the message is parked (default 3; 0 parks at
+            once).
+        retry_initial_delay, retry_max_delay : float
+            Seconds before the first retry (default 0.1), doubling up to the maximum (default 10).
+        on_error : {"park", "stop"}
+            What a message that failed every try does: park it and go on (default), or stop.
+        lease : float
+            Within how many seconds a standby takes over (default 5).
+
+        Returns
+        -------
+        ConsumerHandle
+            ``stop()`` stops it cleanly (recording its position); also a context manager.
+
+        Raises
+        ------
+        InvalidRequestError
+            A bad category, name, consumer group or option value.
+        """
+    def consumer(
+        self,
+        category: str,
+        name: str,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+        correlation: Optional[str] = None,
+        start: _Start = "beginning",
+        position_update_interval: int = 100,
+        position_update_idle: float = 1.0,
+        retry_attempts: int = 3,
+        retry_initial_delay: float = 0.1,
+        retry_max_delay: float = 10.0,
+        on_error: _OnError = "park",
+        lease: float = 5.0,
+    ) -> Consumer:
+        """A consumer of a category in pull form: iterate it and acknowledge each message.
+
+        The options are those of ``consume``. It waits as a standby on its first iteration until
+        it is the one active instance of its identity.
+
+        Returns
+        -------
+        Consumer
+            An iterator of ``ConsumerMessage``; close it (or use ``with``) to record its position.
+
+        Raises
+        ------
+        InvalidRequestError
+            A bad category, name, consumer group or option value.
+        """
+    def consumer_position(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> Optional[int]:
+        """The global position a consumer recorded last (``None`` when it recorded none).
+
+        Raises
+        ------
+        InvalidRequestError
+            A bad category, name or consumer group.
+        """
+    def set_consumer_position(
+        self,
+        category: str,
+        name: str,
+        position: int,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> None:
+        """Record a consumer's position, to reset or rewind it: it resumes after ``position``.
+
+        Raises
+        ------
+        InvalidRequestError
+            A negative position; a bad category, name or consumer group.
+        """
+    def consumer_info(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> ConsumerInfo:
+        """A consumer's progress seen from outside it: its recorded position, the head, its lag and
+        how many messages it parked (``handled`` 0, ``active`` False).
+        """
+    def parked(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> List[ParkedMessage]:
+        """The messages a consumer parked and that were not replayed or discarded since, oldest
+        first.
+
+        Returns
+        -------
+        list of ParkedMessage
+        """
+    def parked_message(self, parked: ParkedMessage) -> Optional[Message]:
+        """The message that was parked, read from its stream (``None`` when it is gone)."""
+    def settle_parked(
+        self,
+        category: str,
+        name: str,
+        global_position: int,
+        outcome: _Outcome,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> None:
+        """Record what became of a parked message (named by its global position).
+
+        Parameters
+        ----------
+        outcome : {"replayed", "discarded"}
+            Handled again, or given up.
+
+        Raises
+        ------
+        InvalidRequestError
+            No outstanding parked message of the consumer has this global position.
+        """
+    def replay_parked(
+        self,
+        category: str,
+        name: str,
+        handler: Callable[[Message], object],
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> ReplayResult:
+        """Hand a consumer's parked messages to ``handler`` again, oldest first.
+
+        One it handles is recorded as replayed; one it fails (raising an ``Exception``) stays
+        parked. A parked message whose original is gone is discarded.
+
+        Returns
+        -------
+        ReplayResult
+            How many were replayed, and those that failed again with their errors.
+        """
+    def discard_parked(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> int:
+        """Give up every outstanding parked message of a consumer; returns how many."""
 
 @final
 class AsyncNamespace:
@@ -668,6 +1129,94 @@ class AsyncNamespace:
         """The namespace's streams in byte order of their names."""
     def list_categories(self) -> Awaitable[List[CategorySummary]]:
         """The namespace's categories with their stream and message counts."""
+    def consume(
+        self,
+        category: str,
+        name: str,
+        handler: Callable[[AsyncConsumerMessage], object],
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+        correlation: Optional[str] = None,
+        start: _Start = "beginning",
+        position_update_interval: int = 100,
+        position_update_idle: float = 1.0,
+        retry_attempts: int = 3,
+        retry_initial_delay: float = 0.1,
+        retry_max_delay: float = 10.0,
+        on_error: _OnError = "park",
+        lease: float = 5.0,
+    ) -> Awaitable[AsyncConsumerHandle]:
+        """Start a consumer of a category with a handler, in an asyncio task: an awaitable of an
+        ``AsyncConsumerHandle``. The handler may be a coroutine function or a plain function (which
+        runs on the event loop). Options as ``Namespace.consume``.
+        """
+    def consumer(
+        self,
+        category: str,
+        name: str,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+        correlation: Optional[str] = None,
+        start: _Start = "beginning",
+        position_update_interval: int = 100,
+        position_update_idle: float = 1.0,
+        retry_attempts: int = 3,
+        retry_initial_delay: float = 0.1,
+        retry_max_delay: float = 10.0,
+        on_error: _OnError = "park",
+        lease: float = 5.0,
+    ) -> AsyncConsumer:
+        """A consumer of a category in pull form, for ``async for`` and ``async with`` (not an
+        awaitable). Options as ``Namespace.consume``.
+        """
+    def consumer_position(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> Awaitable[Optional[int]]:
+        """The global position a consumer recorded last: an awaitable of an int or ``None``."""
+    def set_consumer_position(
+        self,
+        category: str,
+        name: str,
+        position: int,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Awaitable[None]:
+        """Record a consumer's position, to reset or rewind it (an awaitable)."""
+    def consumer_info(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> Awaitable[ConsumerInfo]:
+        """A consumer's progress seen from outside it: an awaitable of ``ConsumerInfo``."""
+    def parked(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> Awaitable[List[ParkedMessage]]:
+        """A consumer's outstanding parked messages: an awaitable of a list of ``ParkedMessage``."""
+    def parked_message(self, parked: ParkedMessage) -> Awaitable[Optional[Message]]:
+        """The message that was parked: an awaitable of a ``Message`` or ``None`` when it is gone."""
+    def settle_parked(
+        self,
+        category: str,
+        name: str,
+        global_position: int,
+        outcome: _Outcome,
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Awaitable[None]:
+        """Record what became of a parked message (an awaitable; see ``Namespace.settle_parked``)."""
+    def replay_parked(
+        self,
+        category: str,
+        name: str,
+        handler: Callable[[Message], object],
+        *,
+        consumer_group: Optional[Tuple[int, int]] = None,
+    ) -> Awaitable[ReplayResult]:
+        """Hand a consumer's parked messages to ``handler`` (a coroutine function or a plain
+        function) again: an awaitable of ``ReplayResult`` (see ``Namespace.replay_parked``).
+        """
+    def discard_parked(
+        self, category: str, name: str, *, consumer_group: Optional[Tuple[int, int]] = None
+    ) -> Awaitable[int]:
+        """Give up every outstanding parked message of a consumer: an awaitable of how many."""
 
 @final
 class Store:
