@@ -384,11 +384,15 @@ impl Consumer {
     }
 
     /// Records the position if anything is unrecorded, and ends the consumer (a standby takes
-    /// over).
+    /// over). A consumer that lost its lock records nothing: the instance that took over may
+    /// have recorded a later position.
     ///
     /// # Errors
     /// As writes.
     pub async fn stop(mut self) -> Result<()> {
+        if self.lost || !self.lock.held(self.opts.lock_poll()).await {
+            return Ok(());
+        }
         self.recorder.record(&self.ns).await
     }
 

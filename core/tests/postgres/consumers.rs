@@ -79,6 +79,7 @@ async fn message_db_reads_and_writes_consumer_positions() {
 
     // The lock is a session advisory lock: ending the holder's session (as a dead process's
     // would end) lets a standby take over.
+    let opts_id = opts.id.clone();
     let standby = tokio::spawn(ns.consumer(opts).open());
     let holders: Vec<i32> = sqlx::query_scalar(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
@@ -117,4 +118,19 @@ async fn message_db_reads_and_writes_consumer_positions() {
         .await
         .expect("the old instance answers within the deadline");
     assert_eq!(lost.map_err(|e| e.code()), Err("BACKEND_ERROR"));
+    // The new instance handles on and stops; the old one's stop then records nothing over it.
+    taken.ack(&again).await.unwrap();
+    let newest = tokio::time::timeout(Duration::from_secs(10), taken.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.stream_name, "account-9");
+    taken.ack(&newest).await.unwrap();
+    taken.stop().await.unwrap();
+    c.stop().await.unwrap();
+    assert_eq!(
+        ns.consumer_position(&opts_id).await.unwrap(),
+        Some(newest.global_position)
+    );
 }
