@@ -266,29 +266,9 @@ impl Consumer {
             return self.hand_out().await.map(Some);
         }
         loop {
-            let next = if let Some(m) = self.subscription.next_buffered() {
-                Some(Ok(m))
-            } else if self.recorder.writing() {
-                // Nothing read yet: see the background recording land meanwhile, and start the
-                // next if it is due (or what came during a burst would wait for the idle one).
-                tokio::select! {
-                    biased;
-                    next = self.subscription.next() => next,
-                    written = self.recorder.written(&self.ns) => {
-                        written?;
-                        continue;
-                    }
-                }
-            } else if let Some(idle) = self.recorder.idle() {
-                match tokio::time::timeout(idle, self.subscription.next()).await {
-                    Ok(next) => next,
-                    Err(_idle) => {
-                        self.recorder.record(&self.ns).await?;
-                        continue;
-                    }
-                }
-            } else {
-                self.subscription.next().await
+            let next = match self.subscription.next_buffered() {
+                Some(m) => Some(Ok(m)),
+                None => self.wait_next().await?,
             };
             let Some(message) = next.transpose()? else {
                 return Ok(None);
@@ -300,6 +280,32 @@ impl Consumer {
             }
             self.taken = Some(message);
             return self.hand_out().await.map(Some);
+        }
+    }
+
+    /// Waits for the subscription's next message, meanwhile seeing a background recording land
+    /// (and starting the next one due: a burst's tail is recorded at once) and recording after
+    /// `position_update_idle`. The read under way is never given up for these (a PostgreSQL read
+    /// given up costs its connection).
+    async fn wait_next(&mut self) -> Result<Option<Result<Message>>> {
+        let Consumer {
+            subscription,
+            recorder,
+            ns,
+            ..
+        } = self;
+        let mut next = std::pin::pin!(subscription.next());
+        loop {
+            let writing = recorder.writing();
+            let idle = recorder.idle().filter(|_| !writing);
+            tokio::select! {
+                biased;
+                next = &mut next => return Ok(next),
+                written = recorder.written(ns), if writing => written?,
+                () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
+                    recorder.record(ns).await?;
+                }
+            }
         }
     }
 
