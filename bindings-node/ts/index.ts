@@ -208,7 +208,8 @@ export class Namespace {
    * active, in any process: this one waits as a standby until it is.
    *
    * Delivery is exactly once and in order within a run, and at least once across a crash: at most
-   * `positionUpdateInterval` − 1 messages are handed again after one. While consumers run,
+   * `positionUpdateInterval` − 1 messages are handed again after one, and those handled while
+   * the last recording was being written in the background. While consumers run,
    * SIGINT and SIGTERM stop them cleanly (positions recorded) before the signal takes effect,
    * unless the application listens to that signal itself.
    *

@@ -26,8 +26,8 @@ use crate::shared_consumer::SharedConsumer;
 /// ``position_update_idle`` seconds without new ones, and on ``close()`` (or leaving the ``with``
 /// block, or the iteration ending): delivery is exactly once and in order within a run, and at
 /// least once across a crash (at most ``position_update_interval - 1`` messages are handed out
-/// again). Dropping it without ``close()`` is such a crash: it lets go of the identity but records
-/// nothing more.
+/// again, and those handled while the last recording was being written). Dropping it without
+/// ``close()`` is such a crash: it lets go of the identity but records nothing more.
 #[pyclass(frozen, weakref, module = "messagedb")]
 pub(crate) struct Consumer {
     inner: Local<Arc<SharedConsumer>>,

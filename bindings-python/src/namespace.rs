@@ -327,7 +327,8 @@ impl Namespace {
     /// (see ``parked``) and the consumer goes on, or the consumer stops (``on_error="stop"``).
     ///
     /// Delivery is exactly once and in order within a run, and at least once across a crash (at
-    /// most ``position_update_interval - 1`` messages are handed out again).
+    /// most ``position_update_interval - 1`` messages are handed out again, and those handled
+    /// while the last recording was being written in the background).
     ///
     /// Parameters
     /// ----------

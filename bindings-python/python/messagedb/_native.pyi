@@ -555,8 +555,8 @@ class Consumer:
     ``position_update_idle`` seconds without new ones, and on ``close()`` (or leaving the ``with``
     block, or the iteration ending): delivery is exactly once and in order within a run, and at
     least once across a crash (at most ``position_update_interval - 1`` messages are handed out
-    again). Dropping it without ``close()`` is such a crash: it lets go of the identity but records
-    nothing more.
+    again, and those handled while the last recording was being written). Dropping it without
+    ``close()`` is such a crash: it lets go of the identity but records nothing more.
     """
 
     def __iter__(self) -> Iterator[ConsumerMessage]: ...
@@ -887,7 +887,8 @@ class Namespace:
         (see ``parked``) and the consumer goes on, or the consumer stops (``on_error="stop"``).
 
         Delivery is exactly once and in order within a run, and at least once across a crash (at
-        most ``position_update_interval - 1`` messages are handed out again).
+        most ``position_update_interval - 1`` messages are handed out again, and those handled
+        while the last recording was being written in the background).
 
         Parameters
         ----------
