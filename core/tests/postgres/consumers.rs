@@ -80,11 +80,20 @@ async fn message_db_reads_and_writes_consumer_positions() {
     // The lock is a session advisory lock: ending the holder's session (as a dead process's
     // would end) lets a standby take over.
     let opts_id = opts.id.clone();
+    // The lock's key (`locks.rs`): pg_locks shows a bigint key as its high and low 32 bits. Other
+    // tests' databases and this one's writers hold advisory locks too.
+    let key = messagedb::hash_64(&format!(
+        "messagedb-consumer:message_store:{}",
+        opts_id.position_stream()
+    ));
     let standby = tokio::spawn(ns.consumer(opts).open());
     let holders: Vec<i32> = sqlx::query_scalar(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid::bigint = ($1 >> 32) & 4294967295 AND objid::bigint = $1 & 4294967295
            AND objsubid = 1",
     )
+    .bind(key)
     .fetch_all(&mut sql_conn)
     .await
     .unwrap();
