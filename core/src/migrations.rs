@@ -25,7 +25,10 @@ macro_rules! migration {
 pub const SQLITE_METADATA: &[Migration] = &[migration!(1, "metadata/sqlite/0001_namespaces.sql")];
 
 /// One SQLite namespace database.
-pub const SQLITE_NAMESPACE: &[Migration] = &[migration!(1, "namespace/sqlite/0001_messages.sql")];
+pub const SQLITE_NAMESPACE: &[Migration] = &[
+    migration!(1, "namespace/sqlite/0001_messages.sql"),
+    migration!(2, "namespace/sqlite/0002_category_counts.sql"),
+];
 
 /// The PostgreSQL registry of namespaces (schema `messagedb`).
 pub const POSTGRES_METADATA: &[Migration] = &[
@@ -40,4 +43,5 @@ pub const POSTGRES_NAMESPACE: &[Migration] = &[
     migration!(2, "namespace/postgres/0002_messagedb_write.sql"),
     migration!(3, "namespace/postgres/0003_message_db_tooling.sql"),
     migration!(4, "namespace/postgres/0004_global_position_limit.sql"),
+    migration!(5, "namespace/postgres/0005_counts.sql"),
 ];

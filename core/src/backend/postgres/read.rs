@@ -77,30 +77,43 @@ impl ReadSql {
             stream_by_global: shared_sql(format!(
                 "{select} WHERE stream_name = $1 AND global_position >= $2 ORDER BY position LIMIT $3"
             )),
-            last: shared_sql(format!("{select} WHERE stream_name = $1 ORDER BY position DESC LIMIT 1")),
+            last: shared_sql(format!(
+                "{select} WHERE stream_name = $1 ORDER BY position DESC LIMIT 1"
+            )),
             last_of_type: shared_sql(format!(
                 "{select} WHERE stream_name = $1 AND type = $2 ORDER BY position DESC LIMIT 1"
             )),
-            version: shared_sql(format!("SELECT max(position) FROM {s}.messages WHERE stream_name = $1")),
-            category,
-            streams: shared_sql(format!(
-                "SELECT l.stream_name, l.version, m.time FROM (
-                     SELECT stream_name, max(position) AS version FROM {s}.messages
-                     WHERE stream_name COLLATE \"C\" > $1 AND starts_with(stream_name, $2)
-                     GROUP BY stream_name ORDER BY stream_name COLLATE \"C\" LIMIT $3
-                 ) l JOIN {s}.messages m ON m.stream_name = l.stream_name AND m.position = l.version
-                 ORDER BY l.stream_name COLLATE \"C\""
+            version: shared_sql(format!(
+                "SELECT max(position) FROM {s}.messages WHERE stream_name = $1"
             )),
+            category,
+            // Names from messagedb_streams (byte order, one row per stream), each stream's last
+            // message from the stream index: a page costs the same whatever the streams hold.
+            streams: shared_sql(format!(
+                "SELECT l.stream_name, m.position, m.time FROM (
+                     SELECT stream_name FROM {s}.messagedb_streams
+                     WHERE stream_name > $1 AND stream_name >= $2 AND stream_name < $4
+                       AND starts_with(stream_name, $2)
+                     ORDER BY stream_name LIMIT $3
+                 ) l CROSS JOIN LATERAL (
+                     SELECT position, time FROM {s}.messages
+                     WHERE stream_name = l.stream_name COLLATE \"default\"
+                     ORDER BY position DESC LIMIT 1
+                 ) m
+                 ORDER BY l.stream_name"
+            )),
+            // Counts kept by the triggers of migration 0005 (no scan of messages).
             categories: shared_sql(format!(
-                "SELECT split_part(stream_name, '-', 1) AS c, count(DISTINCT stream_name), count(*)
-                 FROM {s}.messages GROUP BY 1 ORDER BY split_part(stream_name, '-', 1) COLLATE \"C\""
+                "SELECT category, streams, messages FROM {s}.messagedb_categories ORDER BY category"
             )),
             counts: shared_sql(format!(
-                "SELECT count(*), count(DISTINCT stream_name),
+                "SELECT coalesce(sum(messages), 0)::bigint, coalesce(sum(streams), 0)::bigint,
                         (SELECT time FROM {s}.messages ORDER BY global_position DESC LIMIT 1)
-                 FROM {s}.messages"
+                 FROM {s}.messagedb_categories"
             )),
-            count: shared_sql(format!("SELECT count(*) FROM {s}.messages")),
+            count: shared_sql(format!(
+                "SELECT coalesce(sum(messages), 0)::bigint FROM {s}.messagedb_categories"
+            )),
             progress_all: shared_sql(format!(
                 "SELECT (SELECT coalesce(max(global_position), 0) FROM {s}.messages),
                         (SELECT count(*) FROM (SELECT 1 FROM {s}.messages
@@ -219,10 +232,13 @@ pub(crate) async fn list_streams(
     sql: &ReadSql,
     opts: &ListStreamsOpts,
 ) -> Result<Vec<StreamSummary>> {
+    let prefix = opts.prefix.as_deref().unwrap_or("");
     let rows = sqlx::query(sql.streams.clone())
         .bind(opts.cursor.as_deref().unwrap_or(""))
-        .bind(opts.prefix.as_deref().unwrap_or(""))
+        .bind(prefix)
         .bind(opts.limit.unwrap_or(100))
+        // Every name starting with the prefix sorts below prefix + U+10FFFF in byte order.
+        .bind(format!("{prefix}\u{10FFFF}"))
         .fetch_all(&mut *conn)
         .await
         .map_err(map_error)?;

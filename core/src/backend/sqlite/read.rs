@@ -161,6 +161,9 @@ pub(crate) fn get_category(
     collect(conn, sql, &params)
 }
 
+/// Streams in byte order, a page at a time. The names are found by skipping along the stream
+/// index (one seek per stream, never a pass over a stream's messages), so a page costs the same
+/// whatever the streams hold.
 pub(crate) fn list_streams(
     conn: &Connection,
     opts: &ListStreamsOpts,
@@ -170,17 +173,15 @@ pub(crate) fn list_streams(
     let upper = format!("{prefix}\u{10FFFF}");
     let cursor = opts.cursor.as_deref().unwrap_or("");
     let limit = opts.limit.unwrap_or(100);
-    let mut stmt = conn
-        .prepare_cached(
-            // SQLite takes the bare column `time` from the row holding max(position).
-            "SELECT stream_name, max(position), time FROM messages
-             WHERE stream_name >= :prefix AND stream_name < :upper AND stream_name > :cursor
-             GROUP BY stream_name ORDER BY stream_name LIMIT :l",
-        )
-        .map_err(map_error)?;
+    // One lower bound, so that the first seek lands on the first name of the page.
+    let (first, from) = match cursor >= prefix {
+        true => (STREAMS_AFTER_CURSOR, cursor),
+        false => (STREAMS_FROM_PREFIX, prefix),
+    };
+    let mut stmt = conn.prepare_cached(first).map_err(map_error)?;
     let rows = stmt
         .query_map(
-            named_params! {":prefix": prefix, ":upper": upper, ":cursor": cursor, ":l": limit},
+            named_params! {":from": from, ":upper": upper, ":l": limit},
             |r| {
                 Ok(StreamSummary {
                     stream: r.get(0)?,
@@ -195,12 +196,35 @@ pub(crate) fn list_streams(
         .map_err(map_error)
 }
 
+/// The page of streams after `:from` (exclusive) below `:upper`: each name is the first index
+/// entry above the one before, and its last message is the index's last entry for it.
+macro_rules! streams_page {
+    ($first:literal) => {
+        concat!(
+            "WITH RECURSIVE names(name, n) AS (
+                 SELECT (SELECT stream_name FROM messages WHERE stream_name ",
+            $first,
+            " :from AND stream_name < :upper ORDER BY stream_name LIMIT 1), 1
+                 UNION ALL
+                 SELECT (SELECT stream_name FROM messages
+                         WHERE stream_name > names.name AND stream_name < :upper
+                         ORDER BY stream_name LIMIT 1), n + 1
+                 FROM names WHERE names.name IS NOT NULL AND n < :l
+             )
+             SELECT m.stream_name, m.position, m.time FROM names
+             JOIN messages m ON m.stream_name = names.name AND m.position =
+                 (SELECT max(position) FROM messages WHERE stream_name = names.name)
+             ORDER BY names.name"
+        )
+    };
+}
+const STREAMS_AFTER_CURSOR: &str = streams_page!(">");
+const STREAMS_FROM_PREFIX: &str = streams_page!(">=");
+
+/// Categories in byte order with their counts (kept by the `categories` table's triggers).
 pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT category, count(DISTINCT stream_name), count(*) FROM messages
-             GROUP BY category ORDER BY category",
-        )
+        .prepare_cached("SELECT category, streams, messages FROM categories ORDER BY category")
         .map_err(map_error)?;
     let rows = stmt
         .query_map([], |r| {
@@ -219,7 +243,7 @@ pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>>
 pub(crate) fn counts(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
     let (messages, streams) = conn
         .query_row(
-            "SELECT count(*), (SELECT count(DISTINCT stream_name) FROM messages) FROM messages",
+            "SELECT coalesce(sum(messages), 0), coalesce(sum(streams), 0) FROM categories",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -241,6 +265,10 @@ pub(crate) fn counts(conn: &Connection) -> Result<(i64, i64, Option<i64>)> {
 
 /// How many messages the namespace holds.
 pub(crate) fn message_count(conn: &Connection) -> Result<i64> {
-    conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
-        .map_err(map_error)
+    conn.query_row(
+        "SELECT coalesce(sum(messages), 0) FROM categories",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(map_error)
 }
