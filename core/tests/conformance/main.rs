@@ -3,6 +3,7 @@
 
 mod consumers;
 mod consumers_more;
+mod counts;
 mod errors;
 mod import;
 mod namespaces;
@@ -100,6 +101,7 @@ macro_rules! backend_suite {
             namespaces::create_keeps_only_the_token_hash,
             namespaces::list_info_and_delete_report_real_counts,
             namespaces::list_streams_and_categories,
+            counts::counts_and_listings_follow_every_write,
             namespaces::namespace_ids_are_validated,
             import::import_keeps_positions_and_writes_continue_after,
             import::import_refuses_taken_positions_atomically,

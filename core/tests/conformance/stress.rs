@@ -220,6 +220,16 @@ pub async fn upgrade_from_migration_1_equals_fresh(f: &Fixture) {
     messagedb::testing::create_sqlite_namespace_at(dir, "old", 1)
         .await
         .unwrap();
+    // Messages written at migration 1 are counted by migration 2.
+    let old_db = rusqlite::Connection::open(dir.join("namespaces/old.sqlite3")).unwrap();
+    old_db
+        .execute_batch(
+            "INSERT INTO messages (position, time, stream_name, category, type, data, id)
+             VALUES (0, 1, 'a-1', 'a', 'T', '{}', x'01'), (1, 2, 'a-1', 'a', 'T', '{}', x'02'),
+                    (0, 3, 'b-1', 'b', 'T', '{}', x'03')",
+        )
+        .unwrap();
+    drop(old_db);
     let store = Store::open(&format!("sqlite://{}", dir.display()))
         .await
         .unwrap();
@@ -252,5 +262,19 @@ pub async fn upgrade_from_migration_1_equals_fresh(f: &Fixture) {
     assert_eq!(
         store.namespace("old").stream_version("s-1").await.unwrap(),
         Some(0)
+    );
+    let info = store.namespace_info("old").await.unwrap();
+    assert_eq!((info.message_count, info.stream_count), (4, 3));
+    let categories: Vec<(String, i64, i64)> = store
+        .namespace("old")
+        .list_categories()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.category, c.stream_count, c.message_count))
+        .collect();
+    assert_eq!(
+        categories,
+        [("a".into(), 1, 2), ("b".into(), 1, 1), ("s".into(), 1, 1)]
     );
 }

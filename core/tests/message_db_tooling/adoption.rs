@@ -162,6 +162,16 @@ async fn an_adopted_message_db_schema_keeps_its_own_tooling() {
         let store = Store::open(&db.url()).await.unwrap();
         let after = shape(&mut c, "message_store", MESSAGEDB_OWN).await;
         same_shape(&after, &before);
+        // The messages written before adoption are counted (migration 0005 fills its counts).
+        let (messages, streams): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(DISTINCT stream_name) FROM message_store.messages",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        let info = store.namespace_info("default").await.unwrap();
+        assert!(messages > 0);
+        assert_eq!((info.message_count, info.stream_count), (messages, streams));
         let version: i32 = sqlx::query_scalar(
             "SELECT schema_version FROM messagedb.namespaces WHERE id = 'default'",
         )
