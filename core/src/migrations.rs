@@ -27,7 +27,7 @@ pub const SQLITE_METADATA: &[Migration] = &[migration!(1, "metadata/sqlite/0001_
 /// One SQLite namespace database.
 pub const SQLITE_NAMESPACE: &[Migration] = &[
     migration!(1, "namespace/sqlite/0001_messages.sql"),
-    migration!(2, "namespace/sqlite/0002_category_counts.sql"),
+    migration!(2, "namespace/sqlite/0002_counts.sql"),
 ];
 
 /// The PostgreSQL registry of namespaces (schema `messagedb`).

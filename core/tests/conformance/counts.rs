@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use messagedb::{
     CategorySummary, JsonObject, ListStreamsOpts, Message, Namespace, NewMessage, Store,
     StreamSummary, WriteOpts,
@@ -17,7 +17,12 @@ use crate::{Fixture, msg};
 async fn reported(
     store: &Store,
     ns: &Namespace,
-) -> (i64, i64, Vec<(String, i64, i64)>, Vec<(String, i64)>) {
+) -> (
+    i64,
+    i64,
+    Vec<(String, i64, i64)>,
+    Vec<(String, i64, DateTime<Utc>)>,
+) {
     let info = store.namespace_info(ns.id()).await.unwrap();
     let mut streams = Vec::new();
     let mut opts = ListStreamsOpts::default().limit(2);
@@ -25,7 +30,10 @@ async fn reported(
         let page: Vec<StreamSummary> = ns.list_streams(&opts).await.unwrap();
         let Some(last) = page.last() else { break };
         opts = opts.cursor(last.stream.clone());
-        streams.extend(page.into_iter().map(|s| (s.stream, s.version)));
+        streams.extend(
+            page.into_iter()
+                .map(|s| (s.stream, s.version, s.last_activity)),
+        );
     }
     let categories = ns
         .list_categories()
@@ -38,7 +46,14 @@ async fn reported(
 }
 
 /// The same, computed from every message of the namespace.
-async fn counted(ns: &Namespace) -> (i64, i64, Vec<(String, i64, i64)>, Vec<(String, i64)>) {
+async fn counted(
+    ns: &Namespace,
+) -> (
+    i64,
+    i64,
+    Vec<(String, i64, i64)>,
+    Vec<(String, i64, DateTime<Utc>)>,
+) {
     let mut all = Vec::new();
     let mut export = ns.export(1);
     loop {
@@ -48,14 +63,16 @@ async fn counted(ns: &Namespace) -> (i64, i64, Vec<(String, i64, i64)>, Vec<(Str
         }
         all.extend(page);
     }
-    let mut versions: BTreeMap<Vec<u8>, (String, i64)> = BTreeMap::new();
+    let mut versions: BTreeMap<Vec<u8>, (String, i64, DateTime<Utc>)> = BTreeMap::new();
     let mut categories: BTreeMap<Vec<u8>, (String, i64, i64)> = BTreeMap::new();
     for m in &all {
         let v = versions
             .entry(m.stream_name.as_bytes().to_vec())
-            .or_insert((m.stream_name.clone(), -1));
+            .or_insert((m.stream_name.clone(), -1, m.time));
         let new = v.1 < 0;
-        v.1 = v.1.max(m.position);
+        if m.position > v.1 {
+            (v.1, v.2) = (m.position, m.time);
+        }
         let c = messagedb::category(&m.stream_name).to_string();
         let e = categories.entry(c.as_bytes().to_vec()).or_insert((c, 0, 0));
         e.1 += i64::from(new);
@@ -93,7 +110,10 @@ pub async fn counts_and_listings_follow_every_write(f: &Fixture) {
             assert_eq!(got.0, want.0, "message count {when}");
             assert_eq!(got.1, want.1, "stream count {when}");
             assert_eq!(got.2, want.2, "categories {when}");
-            assert_eq!(got.3, want.3, "streams in byte order {when}");
+            assert_eq!(
+                got.3, want.3,
+                "streams, versions and times in byte order {when}"
+            );
         }
     };
     check("when empty").await;

@@ -37,14 +37,15 @@ async fn shape(c: &mut PgConnection, schema: &str, skip: &[&str]) -> Vec<String>
         .collect()
 }
 
-/// What messagedb adds to an adopted schema: its write path, and the counts and stream list kept
-/// by triggers (migration 0005).
+/// What messagedb adds to an adopted schema: its write path, and its counts and stream list
+/// (migration 0005).
 const MESSAGEDB_OWN: &[&str] = &[
     "messagedb_write",
-    "messagedb_count_inserted",
+    "messagedb_count",
     "messagedb_count_deleted",
     "messagedb_categories",
     "messagedb_streams",
+    "messagedb_counted",
 ];
 
 /// Fails naming the first object whose definition differs (the whole lists are long).

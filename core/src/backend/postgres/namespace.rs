@@ -89,11 +89,17 @@ impl PgNamespace {
     }
 
     pub(crate) async fn message_count(&self) -> Result<i64> {
-        with_reader!(self, |c| read::message_count(c, &self.sql))
+        with_reader!(self, |c| async {
+            read::count_up(c, &self.sql, self.lock).await?;
+            read::message_count(c, &self.sql).await
+        })
     }
 
     pub(crate) async fn counts(&self) -> Result<(i64, i64, Option<chrono::NaiveDateTime>)> {
-        with_reader!(self, |c| read::counts(c, &self.sql))
+        with_reader!(self, |c| async {
+            read::count_up(c, &self.sql, self.lock).await?;
+            read::counts(c, &self.sql).await
+        })
     }
 
     /// Commits by other processes: subscribers read storage to find them.
@@ -229,11 +235,17 @@ impl NamespaceBackend for PgNamespace {
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
-        with_reader!(self, |c| read::list_streams(c, &self.sql, opts))
+        with_reader!(self, |c| async {
+            read::count_up(c, &self.sql, self.lock).await?;
+            read::list_streams(c, &self.sql, opts).await
+        })
     }
 
     async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
-        with_reader!(self, |c| read::list_categories(c, &self.sql))
+        with_reader!(self, |c| async {
+            read::count_up(c, &self.sql, self.lock).await?;
+            read::list_categories(c, &self.sql).await
+        })
     }
 
     async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {

@@ -35,6 +35,9 @@ pub(crate) struct ReadSql {
     categories: SqlStr,
     counts: SqlStr,
     count: SqlStr,
+    /// How far the counts go, and the newest global position.
+    counted: SqlStr,
+    count_to: SqlStr,
     /// The head and the messages after $1 (up to $2) of every category, and of category $3.
     progress_all: SqlStr,
     progress: SqlStr,
@@ -87,8 +90,9 @@ impl ReadSql {
                 "SELECT max(position) FROM {s}.messages WHERE stream_name = $1"
             )),
             category,
-            // Names from messagedb_streams (byte order, one row per stream), each stream's last
-            // message from the stream index: a page costs the same whatever the streams hold.
+            // The names from messagedb_streams (migration 0005: one row per stream, in byte
+            // order), each stream's last message through the stream index: a page costs the
+            // same whatever the streams hold.
             streams: shared_sql(format!(
                 "SELECT l.stream_name, m.position, m.time FROM (
                      SELECT stream_name FROM {s}.messagedb_streams
@@ -102,7 +106,7 @@ impl ReadSql {
                  ) m
                  ORDER BY l.stream_name"
             )),
-            // Counts kept by the triggers of migration 0005 (no scan of messages).
+            // The counts of migration 0005, brought up to date first (`count_up`).
             categories: shared_sql(format!(
                 "SELECT category, streams, messages FROM {s}.messagedb_categories ORDER BY category"
             )),
@@ -114,6 +118,11 @@ impl ReadSql {
             count: shared_sql(format!(
                 "SELECT coalesce(sum(messages), 0)::bigint FROM {s}.messagedb_categories"
             )),
+            counted: shared_sql(format!(
+                "SELECT (SELECT counted_to FROM {s}.messagedb_counted),
+                        (SELECT max(global_position) FROM {s}.messages)"
+            )),
+            count_to: shared_sql(format!("SELECT {s}.messagedb_count($1)")),
             progress_all: shared_sql(format!(
                 "SELECT (SELECT coalesce(max(global_position), 0) FROM {s}.messages),
                         (SELECT count(*) FROM (SELECT 1 FROM {s}.messages
@@ -314,6 +323,26 @@ pub(crate) async fn message_count(conn: &mut PgConnection, sql: &ReadSql) -> Res
         .fetch_one(&mut *conn)
         .await
         .map_err(map_error)
+}
+
+/// Brings the namespace's counts (migration 0005) up to its newest message, once every writer in
+/// flight has finished (so a message that commits late, below the newest, is not left behind).
+/// Costs what was written since the last call: nothing when nothing was.
+pub(crate) async fn count_up(conn: &mut PgConnection, sql: &ReadSql, lock: i64) -> Result<()> {
+    let (counted, newest): (i64, Option<i64>) = sqlx::query_as(sql.counted.clone())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    let Some(newest) = newest.filter(|n| *n > counted) else {
+        return Ok(());
+    };
+    wait_for_writers(conn, lock).await?;
+    sqlx::query(sql.count_to.clone())
+        .bind(newest)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    Ok(())
 }
 
 /// How many of `rows` (a whole-namespace page read from global position `from`) a reader may

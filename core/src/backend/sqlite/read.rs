@@ -161,9 +161,8 @@ pub(crate) fn get_category(
     collect(conn, sql, &params)
 }
 
-/// Streams in byte order, a page at a time. The names are found by skipping along the stream
-/// index (one seek per stream, never a pass over a stream's messages), so a page costs the same
-/// whatever the streams hold.
+/// Streams in byte order, a page at a time, from the `streams` table its triggers keep (a row
+/// per stream: a page costs the same whatever the store holds).
 pub(crate) fn list_streams(
     conn: &Connection,
     opts: &ListStreamsOpts,
@@ -173,12 +172,20 @@ pub(crate) fn list_streams(
     let upper = format!("{prefix}\u{10FFFF}");
     let cursor = opts.cursor.as_deref().unwrap_or("");
     let limit = opts.limit.unwrap_or(100);
-    // One lower bound, so that the first seek lands on the first name of the page.
-    let (first, from) = match cursor >= prefix {
-        true => (STREAMS_AFTER_CURSOR, cursor),
-        false => (STREAMS_FROM_PREFIX, prefix),
+    // One lower bound, so that the index search starts at the page's first name.
+    let (sql, from) = match cursor >= prefix {
+        true => (
+            "SELECT stream_name, version, time FROM streams
+             WHERE stream_name > :from AND stream_name < :upper ORDER BY stream_name LIMIT :l",
+            cursor,
+        ),
+        false => (
+            "SELECT stream_name, version, time FROM streams
+             WHERE stream_name >= :from AND stream_name < :upper ORDER BY stream_name LIMIT :l",
+            prefix,
+        ),
     };
-    let mut stmt = conn.prepare_cached(first).map_err(map_error)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
     let rows = stmt
         .query_map(
             named_params! {":from": from, ":upper": upper, ":l": limit},
@@ -195,31 +202,6 @@ pub(crate) fn list_streams(
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(map_error)
 }
-
-/// The page of streams after `:from` (exclusive) below `:upper`: each name is the first index
-/// entry above the one before, and its last message is the index's last entry for it.
-macro_rules! streams_page {
-    ($first:literal) => {
-        concat!(
-            "WITH RECURSIVE names(name, n) AS (
-                 SELECT (SELECT stream_name FROM messages WHERE stream_name ",
-            $first,
-            " :from AND stream_name < :upper ORDER BY stream_name LIMIT 1), 1
-                 UNION ALL
-                 SELECT (SELECT stream_name FROM messages
-                         WHERE stream_name > names.name AND stream_name < :upper
-                         ORDER BY stream_name LIMIT 1), n + 1
-                 FROM names WHERE names.name IS NOT NULL AND n < :l
-             )
-             SELECT m.stream_name, m.position, m.time FROM names
-             JOIN messages m ON m.stream_name = names.name AND m.position =
-                 (SELECT max(position) FROM messages WHERE stream_name = names.name)
-             ORDER BY names.name"
-        )
-    };
-}
-const STREAMS_AFTER_CURSOR: &str = streams_page!(">");
-const STREAMS_FROM_PREFIX: &str = streams_page!(">=");
 
 /// Categories in byte order with their counts (kept by the `categories` table's triggers).
 pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>> {
