@@ -266,7 +266,7 @@ impl Backend for SqliteBackend {
 
     async fn delete_namespace(&self, id: &str) -> Result<i64> {
         let ns = self.sqlite_namespace(id)?;
-        let count = ns.read(read::message_count)?;
+        let count = ns.read_counted(read::message_count).await?;
         let deleted = self
             .meta()?
             .execute("DELETE FROM namespaces WHERE id = ?1", [id])
@@ -285,7 +285,10 @@ impl Backend for SqliteBackend {
     async fn list_namespaces(&self) -> Result<Vec<NamespaceSummary>> {
         let mut out = Vec::new();
         for row in self.rows()? {
-            let message_count = self.sqlite_namespace(&row.id)?.read(read::message_count)?;
+            let message_count = self
+                .sqlite_namespace(&row.id)?
+                .read_counted(read::message_count)
+                .await?;
             out.push(NamespaceSummary {
                 namespace: row.id,
                 description: row.description,
@@ -298,7 +301,10 @@ impl Backend for SqliteBackend {
 
     async fn namespace_info(&self, id: &str) -> Result<NamespaceInfo> {
         let row = self.row(id)?;
-        let (message_count, stream_count, last) = self.sqlite_namespace(id)?.read(read::counts)?;
+        let (message_count, stream_count, last) = self
+            .sqlite_namespace(id)?
+            .read_counted(read::counts)
+            .await?;
         Ok(NamespaceInfo {
             namespace: row.id,
             description: row.description,

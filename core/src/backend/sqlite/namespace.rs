@@ -90,6 +90,18 @@ impl SqliteNamespace {
         self.reads.run(f)
     }
 
+    /// Runs a read of the counts or the list of streams, brought up to date first by the writer
+    /// when messages were written since (migration 0002).
+    pub(crate) async fn read_counted<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        if self.read(read::uncounted)? {
+            self.submit(WriteOp::CountUp).await?;
+        }
+        self.read(f)
+    }
+
     /// Runs a read on tokio's blocking pool (on the caller's thread outside a runtime).
     async fn read_blocking<T: Send + 'static>(
         &self,
@@ -260,11 +272,11 @@ impl NamespaceBackend for SqliteNamespace {
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
-        self.read(|c| read::list_streams(c, opts))
+        self.read_counted(|c| read::list_streams(c, opts)).await
     }
 
     async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
-        self.read(read::list_categories)
+        self.read_counted(read::list_categories).await
     }
 
     async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {

@@ -161,8 +161,35 @@ pub(crate) fn get_category(
     collect(conn, sql, &params)
 }
 
-/// Streams in byte order, a page at a time, from the `streams` table its triggers keep (a row
-/// per stream: a page costs the same whatever the store holds).
+/// A page of stream names after (`>`) or from (`>=`) `:from`, below `:upper`, with each one's
+/// last message.
+macro_rules! streams_page {
+    ($bound:literal) => {
+        concat!(
+            "SELECT s.stream_name, m.position, m.time FROM (
+                 SELECT stream_name FROM streams WHERE stream_name ",
+            $bound,
+            " :from AND stream_name < :upper ORDER BY stream_name LIMIT :l
+             ) s
+             JOIN messages m ON m.stream_name = s.stream_name AND m.position =
+                 (SELECT max(position) FROM messages WHERE stream_name = s.stream_name)
+             ORDER BY s.stream_name"
+        )
+    };
+}
+
+/// Whether messages were written since the counts were last brought up to date.
+pub(crate) fn uncounted(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT (SELECT counted_to FROM counted) < (SELECT coalesce(max(global_position), 0) FROM messages)",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+    .map_err(map_error)
+}
+
+/// Streams in byte order, a page at a time: the names from the `streams` table (a row per
+/// stream), each stream's last message through the stream index, so a page costs the same
+/// whatever the streams hold.
 pub(crate) fn list_streams(
     conn: &Connection,
     opts: &ListStreamsOpts,
@@ -174,16 +201,8 @@ pub(crate) fn list_streams(
     let limit = opts.limit.unwrap_or(100);
     // One lower bound, so that the index search starts at the page's first name.
     let (sql, from) = match cursor >= prefix {
-        true => (
-            "SELECT stream_name, version, time FROM streams
-             WHERE stream_name > :from AND stream_name < :upper ORDER BY stream_name LIMIT :l",
-            cursor,
-        ),
-        false => (
-            "SELECT stream_name, version, time FROM streams
-             WHERE stream_name >= :from AND stream_name < :upper ORDER BY stream_name LIMIT :l",
-            prefix,
-        ),
+        true => (streams_page!(">"), cursor),
+        false => (streams_page!(">="), prefix),
     };
     let mut stmt = conn.prepare_cached(sql).map_err(map_error)?;
     let rows = stmt
@@ -203,7 +222,7 @@ pub(crate) fn list_streams(
         .map_err(map_error)
 }
 
-/// Categories in byte order with their counts (kept by the `categories` table's triggers).
+/// Categories in byte order with their counts (migration 0002).
 pub(crate) fn list_categories(conn: &Connection) -> Result<Vec<CategorySummary>> {
     let mut stmt = conn
         .prepare_cached("SELECT category, streams, messages FROM categories ORDER BY category")

@@ -41,6 +41,8 @@ pub(crate) enum WriteOp {
     Import(Vec<Message>),
     /// Remove every message.
     Clear,
+    /// Bring the counts and the list of streams up to the newest message (migration 0002).
+    CountUp,
 }
 
 /// What the leader answers.
@@ -48,6 +50,7 @@ pub(crate) enum WriteOutcome {
     Written(BatchResult),
     Imported(ImportResult),
     Cleared(i64),
+    Counted,
 }
 
 struct Pending {
@@ -210,10 +213,9 @@ impl SqliteWriter {
                             }
                             WriteOp::Clear => {
                                 storage_changed = true;
-                                conn.execute("DELETE FROM messages", [])
-                                    .map(|n| WriteOutcome::Cleared(n as i64))
-                                    .map_err(map_error)
+                                clear(&conn).map(WriteOutcome::Cleared)
                             }
+                            WriteOp::CountUp => count_up(&conn).map(|_| WriteOutcome::Counted),
                         };
                         results.push(r);
                     }
@@ -380,6 +382,51 @@ fn write(
 }
 
 /// An import inside the leader's transaction, all or nothing.
+/// Removes every message, and with them the counts.
+fn clear(conn: &Connection) -> Result<i64> {
+    let removed = conn
+        .execute("DELETE FROM messages", [])
+        .map_err(map_error)?;
+    conn.execute_batch(
+        "DELETE FROM categories; DELETE FROM streams; UPDATE counted SET counted_to = 0",
+    )
+    .map_err(map_error)?;
+    Ok(removed as i64)
+}
+
+/// Adds the messages written since the counts were last brought up to date: per category, how
+/// many and how many new streams; the new streams' names. Reads only those messages (through the
+/// rowid), so it costs what was written since.
+fn count_up(conn: &Connection) -> Result<()> {
+    let from: i64 = conn
+        .query_row("SELECT counted_to FROM counted", [], |r| r.get(0))
+        .map_err(map_error)?;
+    conn.prepare_cached(
+        "WITH added AS (
+             SELECT stream_name, category, count(*) AS n FROM messages
+             WHERE global_position > ?1 GROUP BY stream_name
+         )
+         INSERT INTO categories (category, streams, messages)
+         SELECT category, sum(NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream_name = added.stream_name)),
+                sum(n)
+         FROM added WHERE true GROUP BY category
+         ON CONFLICT (category) DO UPDATE
+         SET streams = streams + excluded.streams, messages = messages + excluded.messages",
+    )
+    .and_then(|mut s| s.execute([from]))
+    .and_then(|_| conn.prepare_cached(
+        "INSERT OR IGNORE INTO streams (stream_name)
+         SELECT DISTINCT stream_name FROM messages WHERE global_position > ?1",
+    ))
+    .and_then(|mut s| s.execute([from]))
+    .and_then(|_| conn.prepare_cached(
+        "UPDATE counted SET counted_to = (SELECT coalesce(max(global_position), 0) FROM messages)",
+    ))
+    .and_then(|mut s| s.execute([]))
+    .map(|_| ())
+    .map_err(map_error)
+}
+
 fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
     let last: i64 = conn
         .query_row(
