@@ -12,8 +12,9 @@
 //! grows, by imports of 20,000 (one transaction each, durable as in production), to each size
 //! (default 1M and 10M) over 10,000 more streams in the same 100 categories. At each size every
 //! operation runs on the small and on the big store in alternating rounds, and the line printed
-//! per operation gives both (p50, p99 and mean in µs) and the ratio big ÷ small of the means
-//! (target ≤ 1.3):
+//! per operation gives both (p50, p99 and mean in µs), the ratio big ÷ small of the means
+//! (target ≤ 1.3), and the KiB the machine read from storage per operation meanwhile (`pgpgin`
+//! of /proc/vmstat: what came from disk rather than from a cache):
 //! - `write`: one message to a random stream, awaited (p50/p99 latency).
 //! - `write_8_writers`: eight tasks writing one message each at a time; the mean is wall time per
 //!   write (the inverse of throughput).
@@ -315,6 +316,17 @@ async fn writers(t: &Target, n: u64, window: Duration) -> BenchResult<(Vec<f64>,
     Ok((latencies, per_write))
 }
 
+/// KiB read from storage by the whole machine so far (`pgpgin` of /proc/vmstat): what an
+/// operation read from disk rather than from a cache.
+fn disk_read_kib() -> u64 {
+    let vmstat = std::fs::read_to_string("/proc/vmstat").unwrap_or_default();
+    vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("pgpgin "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn percentile(samples: &mut [f64], q: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
@@ -338,16 +350,19 @@ async fn compare(
     let mut ratios = Vec::new();
     for op in OPS {
         let (mut s_lat, mut b_lat, mut s_cost, mut b_cost) = (Vec::new(), Vec::new(), 0.0, 0.0);
+        let (mut s_disk, mut b_disk) = (0u64, 0u64);
         // Warm both up (the big store's pages, the prepared statements).
         sample(small, op, window / 4, &mut rng).await?;
         sample(big, op, window / 4, &mut rng).await?;
         for round in 0..rounds {
             for which in [round % 2 == 0, round % 2 == 1] {
-                let (t, lat, cost) = match which {
-                    true => (small, &mut s_lat, &mut s_cost),
-                    false => (big, &mut b_lat, &mut b_cost),
+                let (t, lat, cost, disk) = match which {
+                    true => (small, &mut s_lat, &mut s_cost, &mut s_disk),
+                    false => (big, &mut b_lat, &mut b_cost, &mut b_disk),
                 };
+                let read_before = disk_read_kib();
                 let (l, c) = sample(t, op, window, &mut rng).await?;
+                *disk += disk_read_kib() - read_before;
                 lat.extend(l);
                 *cost += c / rounds as f64;
             }
@@ -367,6 +382,8 @@ async fn compare(
             "big_mean_us": round1(b_cost),
             "ratio": (ratio * 100.0).round() / 100.0,
             "target": "<= 1.3",
+            "small_disk_kib_per_op": round1(s_disk as f64 / s_lat.len().max(1) as f64),
+            "big_disk_kib_per_op": round1(b_disk as f64 / b_lat.len().max(1) as f64),
         });
         println!("{line}");
     }
