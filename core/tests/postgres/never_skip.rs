@@ -266,3 +266,78 @@ async fn whole_namespace_readers_keep_up_with_parallel_writers_of_several_proces
         .expect("the poller reads every message")
         .unwrap();
 }
+
+/// The counts never skip either: a Message DB client's write held open (global position 2) while
+/// messagedb's write after it (position 3) commits; `ns.info` brings the counts up to 3 only
+/// after the held write ends, so the message that commits late is counted, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counts_wait_for_a_write_that_commits_late() {
+    let url = pg::fresh_database().await;
+    let store = Store::open(&url).await.unwrap();
+    let ns = store.namespace("default");
+    ns.write("warm-1", msg("T", json!({})), WriteOpts::default())
+        .await
+        .unwrap();
+    let mut slow = sql(&url).await;
+    slow.execute("SET search_path TO message_store")
+        .await
+        .unwrap();
+    slow.execute("BEGIN").await.unwrap();
+    sqlx::query("SELECT write_message($1, 'slow-1', 'Slow', '{}')")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .execute(&mut slow)
+        .await
+        .unwrap();
+    let w = ns
+        .write("fast-1", msg("T", json!({})), WriteOpts::default())
+        .await
+        .unwrap();
+    assert_eq!(w.global_position, 3);
+
+    let info = tokio::spawn({
+        let store = store.clone();
+        async move { store.namespace_info("default").await.unwrap() }
+    });
+    // The count waits: it polls the namespace lock's holders until the held write ends.
+    let mut watch = sql(&url).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let polling: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE query LIKE '%FROM pg_locks%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut watch)
+        .await
+        .unwrap();
+        if polling > 0 {
+            break;
+        }
+        assert!(
+            !info.is_finished(),
+            "the count finished with a write in flight"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the count never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!info.is_finished());
+    slow.execute("COMMIT").await.unwrap();
+    let info = tokio::time::timeout(Duration::from_secs(10), info)
+        .await
+        .expect("the count ends once the write does")
+        .unwrap();
+    assert_eq!((info.message_count, info.stream_count), (3, 3));
+    let categories: Vec<(String, i64)> = ns
+        .list_categories()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.category, c.message_count))
+        .collect();
+    assert_eq!(
+        categories,
+        [("fast".into(), 1), ("slow".into(), 1), ("warm".into(), 1)]
+    );
+}

@@ -16,9 +16,12 @@ CREATE TABLE messagedb_categories (
     messages bigint NOT NULL
 );
 
--- One row per stream, in byte order (the listing's order, whatever the database's collation).
+-- One row per stream, in byte order (the listing's order, whatever the database's collation):
+-- its version (last position) and the time of that message, as of counted_to.
 CREATE TABLE messagedb_streams (
-    stream_name text COLLATE "C" PRIMARY KEY
+    stream_name text COLLATE "C" PRIMARY KEY,
+    version     bigint NOT NULL,
+    time        timestamp without time zone NOT NULL
 );
 
 -- Every message at or below this global position is counted.
@@ -37,18 +40,21 @@ BEGIN
         RETURN;
     END IF;
     WITH added AS (
-        SELECT m.stream_name, count(*) AS messages FROM messages m
+        SELECT m.stream_name, count(*) AS messages, max(m.position) AS version,
+               (array_agg(m.time ORDER BY m.position DESC))[1] AS time
+        FROM messages m
         WHERE m.global_position > _from AND m.global_position <= _to
         GROUP BY m.stream_name
-    ), fresh AS (
-        INSERT INTO messagedb_streams (stream_name)
-        SELECT a.stream_name FROM added a
-        ON CONFLICT DO NOTHING
-        RETURNING messagedb_streams.stream_name
+    ), heads AS (
+        INSERT INTO messagedb_streams AS s (stream_name, version, time)
+        SELECT a.stream_name, a.version, a.time FROM added a
+        ON CONFLICT (stream_name) DO UPDATE SET version = excluded.version, time = excluded.time
+        WHERE excluded.version > s.version
+        RETURNING s.stream_name, s.xmax = 0 AS fresh -- inserted, not updated: a new stream
     )
     INSERT INTO messagedb_categories AS c (category, streams, messages)
-    SELECT category(a.stream_name), count(f.stream_name), sum(a.messages)
-    FROM added a LEFT JOIN fresh f ON f.stream_name = a.stream_name COLLATE "C"
+    SELECT category(a.stream_name), count(*) FILTER (WHERE h.fresh), sum(a.messages)
+    FROM added a LEFT JOIN heads h ON h.stream_name = a.stream_name COLLATE "C"
     GROUP BY 1
     ON CONFLICT (category) DO UPDATE
     SET streams = c.streams + excluded.streams, messages = c.messages + excluded.messages;
@@ -69,6 +75,14 @@ BEGIN
         WHERE s.stream_name = r.stream_name COLLATE "C"
           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.stream_name = r.stream_name)
         RETURNING s.stream_name
+    ), kept AS (
+        -- A stream whose last message went keeps the one now last.
+        UPDATE messagedb_streams s SET version = l.position, time = l.time
+        FROM removed r CROSS JOIN LATERAL (
+            SELECT m.position, m.time FROM messages m WHERE m.stream_name = r.stream_name
+            ORDER BY m.position DESC LIMIT 1
+        ) l
+        WHERE s.stream_name = r.stream_name COLLATE "C" AND s.version <> l.position
     )
     UPDATE messagedb_categories c
     SET streams = c.streams - x.streams, messages = c.messages - x.messages

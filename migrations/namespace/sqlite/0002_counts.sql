@@ -10,9 +10,12 @@ CREATE TABLE categories (
     messages INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- One row per stream, in byte order.
+-- One row per stream, in byte order: its version (last position) and the time of that message
+-- (microseconds), as of counted_to.
 CREATE TABLE streams (
-    stream_name TEXT PRIMARY KEY
+    stream_name TEXT    PRIMARY KEY,
+    version     INTEGER NOT NULL,
+    time        INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Every message at or below this global position is counted.

@@ -90,21 +90,13 @@ impl ReadSql {
                 "SELECT max(position) FROM {s}.messages WHERE stream_name = $1"
             )),
             category,
-            // The names from messagedb_streams (migration 0005: one row per stream, in byte
-            // order), each stream's last message through the stream index: a page costs the
-            // same whatever the streams hold.
+            // messagedb_streams (migration 0005): a row per stream in byte order, with its
+            // version and last time, so a page costs the same whatever the store holds.
             streams: shared_sql(format!(
-                "SELECT l.stream_name, m.position, m.time FROM (
-                     SELECT stream_name FROM {s}.messagedb_streams
-                     WHERE stream_name > $1 AND stream_name >= $2 AND stream_name < $4
-                       AND starts_with(stream_name, $2)
-                     ORDER BY stream_name LIMIT $3
-                 ) l CROSS JOIN LATERAL (
-                     SELECT position, time FROM {s}.messages
-                     WHERE stream_name = l.stream_name COLLATE \"default\"
-                     ORDER BY position DESC LIMIT 1
-                 ) m
-                 ORDER BY l.stream_name"
+                "SELECT stream_name, version, time FROM {s}.messagedb_streams
+                 WHERE stream_name > $1 AND stream_name >= $2 AND stream_name < $4
+                   AND starts_with(stream_name, $2)
+                 ORDER BY stream_name LIMIT $3"
             )),
             // The counts of migration 0005, brought up to date first (`count_up`).
             categories: shared_sql(format!(

@@ -161,19 +161,13 @@ pub(crate) fn get_category(
     collect(conn, sql, &params)
 }
 
-/// A page of stream names after (`>`) or from (`>=`) `:from`, below `:upper`, with each one's
-/// last message.
+/// A page of streams after (`>`) or from (`>=`) `:from`, below `:upper`.
 macro_rules! streams_page {
     ($bound:literal) => {
         concat!(
-            "SELECT s.stream_name, m.position, m.time FROM (
-                 SELECT stream_name FROM streams WHERE stream_name ",
+            "SELECT stream_name, version, time FROM streams WHERE stream_name ",
             $bound,
-            " :from AND stream_name < :upper ORDER BY stream_name LIMIT :l
-             ) s
-             JOIN messages m ON m.stream_name = s.stream_name AND m.position =
-                 (SELECT max(position) FROM messages WHERE stream_name = s.stream_name)
-             ORDER BY s.stream_name"
+            " :from AND stream_name < :upper ORDER BY stream_name LIMIT :l"
         )
     };
 }
@@ -187,9 +181,8 @@ pub(crate) fn uncounted(conn: &Connection) -> Result<bool> {
     .map_err(map_error)
 }
 
-/// Streams in byte order, a page at a time: the names from the `streams` table (a row per
-/// stream), each stream's last message through the stream index, so a page costs the same
-/// whatever the streams hold.
+/// Streams in byte order, a page at a time, from the `streams` table (a row per stream with its
+/// version and last time), so a page costs the same whatever the store holds.
 pub(crate) fn list_streams(
     conn: &Connection,
     opts: &ListStreamsOpts,

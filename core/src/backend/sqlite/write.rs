@@ -381,7 +381,6 @@ fn write(
     })
 }
 
-/// An import inside the leader's transaction, all or nothing.
 /// Removes every message, and with them the counts.
 fn clear(conn: &Connection) -> Result<i64> {
     let removed = conn
@@ -395,9 +394,22 @@ fn clear(conn: &Connection) -> Result<i64> {
 }
 
 /// Adds the messages written since the counts were last brought up to date: per category, how
-/// many and how many new streams; the new streams' names. Reads only those messages (through the
-/// rowid), so it costs what was written since.
+/// many and how many new streams; each stream's version and last time. Reads only those messages (through the
+/// rowid), so it costs what was written since. All or nothing: it shares the leader's
+/// transaction with writes.
 fn count_up(conn: &Connection) -> Result<()> {
+    conn.execute_batch("SAVEPOINT count_up")
+        .map_err(map_error)?;
+    let counted = add_uncounted(conn);
+    let end = match counted {
+        Ok(()) => "RELEASE count_up",
+        Err(_) => "ROLLBACK TO count_up; RELEASE count_up",
+    };
+    conn.execute_batch(end).map_err(map_error)?;
+    counted
+}
+
+fn add_uncounted(conn: &Connection) -> Result<()> {
     let from: i64 = conn
         .query_row("SELECT counted_to FROM counted", [], |r| r.get(0))
         .map_err(map_error)?;
@@ -415,8 +427,12 @@ fn count_up(conn: &Connection) -> Result<()> {
     )
     .and_then(|mut s| s.execute([from]))
     .and_then(|_| conn.prepare_cached(
-        "INSERT OR IGNORE INTO streams (stream_name)
-         SELECT DISTINCT stream_name FROM messages WHERE global_position > ?1",
+        // SQLite takes the bare column `time` from the row holding max(position).
+        "INSERT INTO streams (stream_name, version, time)
+         SELECT stream_name, max(position), time FROM messages
+         WHERE global_position > ?1 GROUP BY stream_name
+         ON CONFLICT (stream_name) DO UPDATE SET version = excluded.version, time = excluded.time
+         WHERE excluded.version > version",
     ))
     .and_then(|mut s| s.execute([from]))
     .and_then(|_| conn.prepare_cached(
@@ -427,6 +443,7 @@ fn count_up(conn: &Connection) -> Result<()> {
     .map_err(map_error)
 }
 
+/// An import inside the leader's transaction, all or nothing.
 fn import(conn: &Connection, records: &[Message]) -> Result<ImportResult> {
     let last: i64 = conn
         .query_row(
