@@ -7,7 +7,7 @@
 -- adds the messages after counted_to up to _to, reading them through the primary key, so a read
 -- of the counts costs what was written since the last one. The caller passes a _to below which
 -- every global position is settled (committed or never to be): messagedb waits for the
--- namespace's writers in flight first (core/src/backend/postgres/namespace.rs).
+-- namespace's writers in flight first (count_up in core/src/backend/postgres/read.rs).
 -- Deletes (a namespace cleared before an import, plain SQL) are subtracted by a trigger.
 
 CREATE TABLE messagedb_categories (
@@ -104,3 +104,11 @@ $$ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT;
 CREATE TRIGGER messagedb_count_deleted AFTER DELETE ON messages
     REFERENCING OLD TABLE AS deleted
     FOR EACH STATEMENT EXECUTE FUNCTION messagedb_count_deleted();
+
+-- Messages are only appended, never updated: their indexes' pages may be filled before they split
+-- (the default leaves a tenth of each page free for inserts that do not come). Only later splits
+-- are affected; an index missing from an adopted schema is left alone.
+ALTER INDEX IF EXISTS messages_pkey SET (fillfactor = 100);
+ALTER INDEX IF EXISTS messages_id SET (fillfactor = 100);
+ALTER INDEX IF EXISTS messages_stream SET (fillfactor = 100);
+ALTER INDEX IF EXISTS messages_category SET (fillfactor = 100);
