@@ -177,3 +177,38 @@ pub async fn counts_and_listings_follow_every_write(f: &Fixture) {
         .unwrap();
     check("after writing again").await;
 }
+
+/// More messages than one count-up step adds (SQLite counts 100,000 global positions per step,
+/// with writes between steps): every one is counted, once.
+pub async fn counts_of_a_large_import(f: &Fixture) {
+    let store = f.open().await;
+    let ns = store.namespace("default");
+    let total: i64 = 250_001;
+    let mut next = 1;
+    while next <= total {
+        let chunk: Vec<Message> = (next..(next + 50_000).min(total + 1))
+            .map(|g| {
+                let stream = g % 1000;
+                imported(&format!("bulk{}-{stream}", stream % 7), (g - 1) / 1000, g)
+            })
+            .collect();
+        next += chunk.len() as i64;
+        ns.import(chunk).await.unwrap();
+    }
+    let info = store.namespace_info("default").await.unwrap();
+    assert_eq!((info.message_count, info.stream_count), (total, 1000));
+    let categories = ns.list_categories().await.unwrap();
+    assert_eq!(categories.len(), 7);
+    assert_eq!(
+        categories.iter().map(|c| c.message_count).sum::<i64>(),
+        total
+    );
+    let first = ns
+        .list_streams(&ListStreamsOpts::default().limit(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first[0].stream.as_str(), first[0].version),
+        ("bulk0-0", 249)
+    );
+}

@@ -102,6 +102,7 @@ macro_rules! backend_suite {
             namespaces::list_info_and_delete_report_real_counts,
             namespaces::list_streams_and_categories,
             counts::counts_and_listings_follow_every_write,
+            counts::counts_of_a_large_import,
             namespaces::namespace_ids_are_validated,
             import::import_keeps_positions_and_writes_continue_after,
             import::import_refuses_taken_positions_atomically,

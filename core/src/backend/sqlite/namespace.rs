@@ -91,12 +91,13 @@ impl SqliteNamespace {
     }
 
     /// Runs a read of the counts or the list of streams, brought up to date first by the writer
-    /// when messages were written since (migration 0002).
+    /// when messages were written since (migration 0002), a step at a time.
     pub(crate) async fn read_counted<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T>,
     ) -> Result<T> {
-        if self.read(read::uncounted)? {
+        // Each count-up adds a step; writes may land between steps.
+        while self.read(read::uncounted)? {
             self.submit(WriteOp::CountUp).await?;
         }
         self.read(f)

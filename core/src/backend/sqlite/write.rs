@@ -394,9 +394,9 @@ fn clear(conn: &Connection) -> Result<i64> {
 }
 
 /// Adds the messages written since the counts were last brought up to date: per category, how
-/// many and how many new streams; each stream's version and last time. Reads only those messages (through the
-/// rowid), so it costs what was written since. All or nothing: it shares the leader's
-/// transaction with writes.
+/// many and how many new streams; each stream's version and last time. Reads only those messages
+/// (through the rowid), so it costs what was written since, [`COUNT_STEP`] positions at most. All
+/// or nothing: it shares the leader's transaction with writes.
 fn count_up(conn: &Connection) -> Result<()> {
     conn.execute_batch("SAVEPOINT count_up")
         .map_err(map_error)?;
@@ -409,38 +409,42 @@ fn count_up(conn: &Connection) -> Result<()> {
     counted
 }
 
+/// The most global positions one count-up adds: the leader's writes wait for it, so a store
+/// counted for the first time (after an upgrade) is counted in steps, with writes between them.
+const COUNT_STEP: i64 = 100_000;
+
+/// The statements of one count-up step, each over the messages after `?1` up to `?2`.
+const COUNT_UP: [&str; 3] = [
+    "WITH added AS (
+         SELECT stream_name, category, count(*) AS n FROM messages
+         WHERE global_position > ?1 AND global_position <= ?2 GROUP BY stream_name
+     )
+     INSERT INTO categories (category, streams, messages)
+     SELECT category, sum(NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream_name = added.stream_name)),
+            sum(n)
+     FROM added WHERE true GROUP BY category
+     ON CONFLICT (category) DO UPDATE
+     SET streams = streams + excluded.streams, messages = messages + excluded.messages",
+    // SQLite takes the bare column `time` from the row holding max(position).
+    "INSERT INTO streams (stream_name, version, time)
+     SELECT stream_name, max(position), time FROM messages
+     WHERE global_position > ?1 AND global_position <= ?2 GROUP BY stream_name
+     ON CONFLICT (stream_name) DO UPDATE SET version = excluded.version, time = excluded.time
+     WHERE excluded.version > version",
+    "UPDATE counted
+     SET counted_to = min(?2, (SELECT coalesce(max(global_position), ?1) FROM messages))",
+];
+
 fn add_uncounted(conn: &Connection) -> Result<()> {
     let from: i64 = conn
         .query_row("SELECT counted_to FROM counted", [], |r| r.get(0))
         .map_err(map_error)?;
-    conn.prepare_cached(
-        "WITH added AS (
-             SELECT stream_name, category, count(*) AS n FROM messages
-             WHERE global_position > ?1 GROUP BY stream_name
-         )
-         INSERT INTO categories (category, streams, messages)
-         SELECT category, sum(NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream_name = added.stream_name)),
-                sum(n)
-         FROM added WHERE true GROUP BY category
-         ON CONFLICT (category) DO UPDATE
-         SET streams = streams + excluded.streams, messages = messages + excluded.messages",
-    )
-    .and_then(|mut s| s.execute([from]))
-    .and_then(|_| conn.prepare_cached(
-        // SQLite takes the bare column `time` from the row holding max(position).
-        "INSERT INTO streams (stream_name, version, time)
-         SELECT stream_name, max(position), time FROM messages
-         WHERE global_position > ?1 GROUP BY stream_name
-         ON CONFLICT (stream_name) DO UPDATE SET version = excluded.version, time = excluded.time
-         WHERE excluded.version > version",
-    ))
-    .and_then(|mut s| s.execute([from]))
-    .and_then(|_| conn.prepare_cached(
-        "UPDATE counted SET counted_to = (SELECT coalesce(max(global_position), 0) FROM messages)",
-    ))
-    .and_then(|mut s| s.execute([]))
-    .map(|_| ())
-    .map_err(map_error)
+    for sql in COUNT_UP {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute([from, from + COUNT_STEP]))
+            .map_err(map_error)?;
+    }
+    Ok(())
 }
 
 /// An import inside the leader's transaction, all or nothing.
