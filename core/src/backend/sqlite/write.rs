@@ -395,7 +395,7 @@ fn clear(conn: &Connection) -> Result<i64> {
 
 /// Adds the messages written since the counts were last brought up to date: per category, how
 /// many and how many new streams; each stream's version and last time. Reads only those messages
-/// (through the rowid), so it costs what was written since, [`COUNT_STEP`] positions at most. All
+/// (through the rowid), so it costs what was written since, [`COUNT_STEP`] messages at most. All
 /// or nothing: it shares the leader's transaction with writes.
 fn count_up(conn: &Connection) -> Result<()> {
     conn.execute_batch("SAVEPOINT count_up")
@@ -409,8 +409,8 @@ fn count_up(conn: &Connection) -> Result<()> {
     counted
 }
 
-/// The most global positions one count-up adds: the leader's writes wait for it, so a store
-/// counted for the first time (after an upgrade) is counted in steps, with writes between them.
+/// The most messages one count-up adds: the leader's writes wait for it, so a store counted for
+/// the first time (after an upgrade) is counted in steps, with writes between them.
 const COUNT_STEP: i64 = 100_000;
 
 /// The statements of one count-up step, each over the messages after `?1` up to `?2`.
@@ -431,17 +431,28 @@ const COUNT_UP: [&str; 3] = [
      WHERE global_position > ?1 AND global_position <= ?2 GROUP BY stream_name
      ON CONFLICT (stream_name) DO UPDATE SET version = excluded.version, time = excluded.time
      WHERE excluded.version > version",
-    "UPDATE counted
-     SET counted_to = min(?2, (SELECT coalesce(max(global_position), ?1) FROM messages))",
+    "UPDATE counted SET counted_to = ?2",
 ];
 
 fn add_uncounted(conn: &Connection) -> Result<()> {
     let from: i64 = conn
         .query_row("SELECT counted_to FROM counted", [], |r| r.get(0))
         .map_err(map_error)?;
+    // Up to the COUNT_STEP-th message after `from` (imports may leave gaps in global positions),
+    // or the last one.
+    let to: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(
+                 (SELECT global_position FROM messages WHERE global_position > ?1
+                  ORDER BY global_position LIMIT 1 OFFSET ?2 - 1),
+                 (SELECT max(global_position) FROM messages),
+                 ?1)",
+        )
+        .and_then(|mut s| s.query_row([from, COUNT_STEP], |r| r.get(0)))
+        .map_err(map_error)?;
     for sql in COUNT_UP {
         conn.prepare_cached(sql)
-            .and_then(|mut s| s.execute([from, from + COUNT_STEP]))
+            .and_then(|mut s| s.execute([from, to]))
             .map_err(map_error)?;
     }
     Ok(())
