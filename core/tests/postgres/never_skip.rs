@@ -2,6 +2,21 @@
 
 use super::*;
 
+/// A Message DB client's write to `stream` through `write_message`, in a transaction left open
+/// on `conn`; returns the position it took.
+async fn hold_open_write(conn: &mut PgConnection, stream: &str) -> i64 {
+    conn.execute("SET search_path TO message_store")
+        .await
+        .unwrap();
+    conn.execute("BEGIN").await.unwrap();
+    sqlx::query_scalar("SELECT write_message($1, $2, 'Slow', '{}')")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(stream)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 /// A Message DB client's write held open in another connection (holding global position 2) holds
 /// up messagedb's writes to its category but not those to other categories (through the same
 /// store), and no whole-namespace reader sees past it
@@ -28,15 +43,7 @@ async fn readers_never_skip_past_a_slow_transaction() {
         messagedb::hash_64("messagedb:message_store"),
         "the schema's namespace lock is the one core waits on"
     );
-    slow.execute("SET search_path TO message_store")
-        .await
-        .unwrap();
-    slow.execute("BEGIN").await.unwrap();
-    let position: i64 = sqlx::query_scalar("SELECT write_message($1, 'slow-1', 'Slow', '{}')")
-        .bind(uuid::Uuid::now_v7().to_string())
-        .fetch_one(&mut slow)
-        .await
-        .unwrap();
+    let position = hold_open_write(&mut slow, "slow-1").await;
     assert_eq!(position, 0);
     let held: i64 =
         sqlx::query_scalar("SELECT global_position FROM messages WHERE stream_name = 'slow-1'")
@@ -279,15 +286,7 @@ async fn counts_wait_for_a_write_that_commits_late() {
         .await
         .unwrap();
     let mut slow = sql(&url).await;
-    slow.execute("SET search_path TO message_store")
-        .await
-        .unwrap();
-    slow.execute("BEGIN").await.unwrap();
-    sqlx::query("SELECT write_message($1, 'slow-1', 'Slow', '{}')")
-        .bind(uuid::Uuid::now_v7().to_string())
-        .execute(&mut slow)
-        .await
-        .unwrap();
+    assert_eq!(hold_open_write(&mut slow, "slow-1").await, 0);
     let w = ns
         .write("fast-1", msg("T", json!({})), WriteOpts::default())
         .await

@@ -34,6 +34,17 @@ macro_rules! with_reader {
     }};
 }
 
+/// [`with_reader`] for a read of the counts or the stream list (migration 0005), brought up to
+/// date first.
+macro_rules! with_counted_reader {
+    ($self:ident, |$c:ident| $read:expr) => {
+        with_reader!($self, |$c| async {
+            read::count_up($c, &$self.sql, $self.lock).await?;
+            $read.await
+        })
+    };
+}
+
 /// One namespace schema.
 pub(crate) struct PgNamespace {
     /// The namespace id.
@@ -89,17 +100,11 @@ impl PgNamespace {
     }
 
     pub(crate) async fn message_count(&self) -> Result<i64> {
-        with_reader!(self, |c| async {
-            read::count_up(c, &self.sql, self.lock).await?;
-            read::message_count(c, &self.sql).await
-        })
+        with_counted_reader!(self, |c| read::message_count(c, &self.sql))
     }
 
     pub(crate) async fn counts(&self) -> Result<(i64, i64, Option<chrono::NaiveDateTime>)> {
-        with_reader!(self, |c| async {
-            read::count_up(c, &self.sql, self.lock).await?;
-            read::counts(c, &self.sql).await
-        })
+        with_counted_reader!(self, |c| read::counts(c, &self.sql))
     }
 
     /// Commits by other processes: subscribers read storage to find them.
@@ -235,17 +240,11 @@ impl NamespaceBackend for PgNamespace {
     }
 
     async fn list_streams(&self, opts: &ListStreamsOpts) -> Result<Vec<StreamSummary>> {
-        with_reader!(self, |c| async {
-            read::count_up(c, &self.sql, self.lock).await?;
-            read::list_streams(c, &self.sql, opts).await
-        })
+        with_counted_reader!(self, |c| read::list_streams(c, &self.sql, opts))
     }
 
     async fn list_categories(&self) -> Result<Vec<CategorySummary>> {
-        with_reader!(self, |c| async {
-            read::count_up(c, &self.sql, self.lock).await?;
-            read::list_categories(c, &self.sql).await
-        })
+        with_counted_reader!(self, |c| read::list_categories(c, &self.sql))
     }
 
     async fn import(&self, records: Vec<Message>) -> Result<ImportResult> {
