@@ -20,7 +20,10 @@ trap 'rm -rf "$work"' EXIT
 tarball=$(deadline "npm pack" 5 npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
 
-project="$work/project"
+# The project stays for the docs step when scripts/test.sh gives a place for it (MESSAGEDB_ENV_DIR).
+project="${MESSAGEDB_ENV_DIR:+$MESSAGEDB_ENV_DIR/js}"
+project="${project:-$work/project}"
+rm -rf "$project"
 mkdir -p "$project"
 cp bindings-node/test/*.test.* "$project/"
 if [ -d test/store ]; then cp -r test/store "$project/store"; cp test/harness.ts "$project/"; fi

@@ -44,14 +44,18 @@ deadline "python: build the server" 15 cargo build -p messagedb-server --locked
 export MESSAGEDB_BIN="$CARGO_TARGET_DIR/debug/messagedb"
 
 step "python: a fresh venv with the wheel"
-"$python" -m venv "$work/venv"
-deadline "python: pip" 10 "$work/venv/bin/python" -m pip install -q --upgrade pip
-deadline "python: install the wheel" 10 "$work/venv/bin/python" -m pip install -q "$wheel[test]"
+# The venv stays for the docs step when scripts/test.sh gives a place for it (MESSAGEDB_ENV_DIR).
+venv="${MESSAGEDB_ENV_DIR:+$MESSAGEDB_ENV_DIR/venv}"
+venv="${venv:-$work/venv}"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+deadline "python: pip" 10 "$venv/bin/python" -m pip install -q --upgrade pip
+deadline "python: install the wheel" 10 "$venv/bin/python" -m pip install -q "$wheel[test]"
 
 step "python: mypy (stubs, package, tests) and stubtest (stubs against the built module)"
-deadline "python: mypy" 10 "$work/venv/bin/python" -m mypy --config-file pyproject.toml
+deadline "python: mypy" 10 "$venv/bin/python" -m mypy --config-file pyproject.toml
 (cd "$work" && deadline "python: stubtest" 10 \
-    "$work/venv/bin/python" -m mypy.stubtest messagedb --mypy-config-file "$root/pyproject.toml")
+    "$venv/bin/python" -m mypy.stubtest messagedb --mypy-config-file "$root/pyproject.toml")
 
 if [ -z "${MESSAGEDB_TEST_PG_URL:-}" ] && [ "${CI:-}" != "true" ]; then
     step "python: throwaway PostgreSQL"
@@ -73,4 +77,4 @@ with messagedb.Store.open(tempfile.mkdtemp()) as store:
 print("sdist: installed and working")'
 
 step "python: pytest (installed wheel; SQLite in memory, SQLite files, PostgreSQL)"
-deadline "python: pytest" 20 "$work/venv/bin/python" -m pytest -p no:cacheprovider "$@"
+deadline "python: pytest" 20 "$venv/bin/python" -m pytest -p no:cacheprovider "$@"

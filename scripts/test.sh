@@ -21,7 +21,9 @@ source scripts/deadline.sh
 
 # Every suite's output goes through this log too, so the closing line can add up all of them.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The npm and Python steps leave their installed package here for the docs step.
+export MESSAGEDB_ENV_DIR=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$MESSAGEDB_ENV_DIR"' EXIT
 
 command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)" >&2; exit 1; }
 rustup component list --installed 2>/dev/null | grep -q '^clippy' \
@@ -38,7 +40,7 @@ if [ -z "${MESSAGEDB_TEST_PG_URL:-}" ]; then
     step "throwaway PostgreSQL"
     pg_env=$(deadline "throwaway PostgreSQL" 10 scripts/pg.sh start)
     eval "$pg_env"
-    trap 'timeout 2m scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"; rm -f "$log"' EXIT
+    trap 'timeout 2m scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"; rm -f "$log"; rm -rf "$MESSAGEDB_ENV_DIR"' EXIT
 fi
 echo "PostgreSQL for the tests: $MESSAGEDB_TEST_PG_URL"
 
@@ -61,6 +63,9 @@ deadline "npm package" 50 bash scripts/test-node.sh 2>&1 | tee -a "$log"
 
 step "Python package: build the wheel, install it into a fresh venv, mypy, pytest"
 deadline "Python package" 60 bash scripts/test-python.sh 2>&1 | tee -a "$log"
+
+step "docs and examples: cargo doc, links, runnable blocks, API references, examples in Rust, Bun, Python"
+deadline "docs and examples" 40 bash scripts/test-docs.sh 2>&1 | tee -a "$log"
 
 # One closing line for the whole run.
 # cargo: "test result: ok. N passed; M failed"; bun: " N pass" / " M fail"; node --test: "# pass N" / "# fail M";

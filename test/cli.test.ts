@@ -52,6 +52,17 @@ describe("one-shot commands", () => {
     expect(out).not.toMatch(/listening on/);
   });
 
+  for (const command of ["serve", "migrate"]) {
+    test(`messagedb ${command}: a store URL's password never reaches the output`, async () => {
+      // Port 1: nothing listens, so opening the store fails at once, and the error names the URL.
+      const r = await runCli([command, "--port=0", "--db-url", "postgres://app:s3cret@127.0.0.1:1/messages"]);
+      expect(r.code).toBe(1);
+      const out = r.stdout + r.stderr;
+      expect(out).not.toContain("s3cret");
+      if (command === "serve") expect(out).toContain("postgres://app:***@127.0.0.1:1/messages");
+    });
+  }
+
   test("a --token for another namespace → exit 1 with a clear message", async () => {
     const r = await runCli(["serve", "--port=0", "--test-mode", `--token=${makeToken("tenant")}`]);
     expect(r.code).toBe(1);

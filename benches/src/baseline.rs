@@ -153,7 +153,7 @@ pub fn write(
 /// with every column messagedb fills.
 ///
 /// # Errors
-/// As [`write`].
+/// As [`write()`].
 pub fn insert(
     conn: &Connection,
     stream_name: &str,

@@ -254,6 +254,23 @@ impl Namespace {
     /// Writes one message. `opts.expected_version` (-1 = the stream must be empty) is checked
     /// atomically with the insert.
     ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use messagedb::{Error, NewMessage, Store, WriteOpts};
+    /// let ns = Store::open("sqlite::memory:").await?.namespace("default");
+    /// let opened = NewMessage::new("Opened", serde_json::json!({"owner": "ada"}))?;
+    /// let w = ns.write("account-1", opened, WriteOpts::expect(-1)).await?;
+    /// assert_eq!((w.position, w.global_position), (0, 1));
+    ///
+    /// // Written again with the same expectation: refused, with what the stream is at.
+    /// let again = NewMessage::new("Opened", serde_json::json!({"owner": "bob"}))?;
+    /// match ns.write("account-1", again, WriteOpts::expect(-1)).await {
+    ///     Err(Error::VersionConflict { expected, actual, .. }) => assert_eq!((expected, actual), (-1, 0)),
+    ///     other => panic!("expected a conflict, got {other:?}"),
+    /// }
+    /// # Ok::<_, messagedb::Error>(()) }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `INVALID_REQUEST`, `STREAM_VERSION_CONFLICT` (nothing written), `DUPLICATE_MESSAGE_ID`,
     /// `NAMESPACE_NOT_FOUND`, `BACKEND_ERROR`.
@@ -345,6 +362,37 @@ impl Namespace {
     /// A category's messages in global order; `""` reads every message of the namespace.
     /// A name with `-` is not a category and returns nothing.
     ///
+    /// A reader pages with the last global position it saw plus one; a consumer group member
+    /// gets every message of the streams whose cardinal id hashes to it (all of a stream's
+    /// messages go to one member).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use messagedb::{CategoryOpts, ConsumerGroup, NewMessage, Store, WriteOpts};
+    /// let ns = Store::open("sqlite::memory:").await?.namespace("default");
+    /// for i in 1..=5 {
+    ///     let m = NewMessage::new("Opened", serde_json::json!({"n": i}))?;
+    ///     ns.write(&format!("account-{i}"), m, WriteOpts::default()).await?;
+    /// }
+    /// let mut position = 1;
+    /// let mut seen = Vec::new();
+    /// loop {
+    ///     let page = ns.get_category("account", &CategoryOpts::default().position(position).batch_size(2)).await?;
+    ///     let Some(last) = page.last() else { break };
+    ///     position = last.global_position + 1;
+    ///     seen.extend(page.iter().map(|m| m.stream_name.clone()));
+    /// }
+    /// assert_eq!(seen.len(), 5);
+    ///
+    /// let members = [ConsumerGroup::new(0, 2)?, ConsumerGroup::new(1, 2)?];
+    /// let mut total = 0;
+    /// for g in members {
+    ///     total += ns.get_category("account", &CategoryOpts::default().consumer_group(g)).await?.len();
+    /// }
+    /// assert_eq!(total, 5); // each stream to exactly one member
+    /// # Ok::<_, messagedb::Error>(()) }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `INVALID_REQUEST` for a batch size over 10000.
     pub async fn get_category(&self, category: &str, opts: &CategoryOpts) -> Result<Vec<Message>> {
@@ -388,6 +436,23 @@ impl Namespace {
 
     /// Subscribes: every matching message at or after the start position, history then live,
     /// exactly once and in order.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use messagedb::{NewMessage, Store, SubscribeOpts, WriteOpts};
+    /// use std::time::Duration;
+    /// let ns = Store::open("sqlite::memory:").await?.namespace("default");
+    /// ns.write("account-1", NewMessage::new("Opened", serde_json::json!({}))?, WriteOpts::default()).await?;
+    /// let mut sub = ns.subscribe(SubscribeOpts::category("account")).await?;
+    /// // Written after the subscription began: handed out live, after the history.
+    /// ns.write("account-2", NewMessage::new("Opened", serde_json::json!({}))?, WriteOpts::default()).await?;
+    /// for expected in ["account-1", "account-2"] {
+    ///     let next = tokio::time::timeout(Duration::from_secs(10), sub.next()).await;
+    ///     let m = next.expect("within 10 s").expect("open")?;
+    ///     assert_eq!(m.stream_name, expected);
+    /// }
+    /// # Ok::<_, messagedb::Error>(()) }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// `INVALID_REQUEST`, `NAMESPACE_NOT_FOUND`.

@@ -132,7 +132,51 @@ impl From<String> for StartError {
     }
 }
 
+/// A store URL as it may be printed or logged: a password, in the user part or as the
+/// `password` parameter, replaced by `***` (`postgres://app:***@db/messages`). Every message
+/// that shows a URL goes through it.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let query = query.map(|q| {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        format!("?{}", params.join("&"))
+    });
+    format!("{scheme}://{authority}{path}{}", query.unwrap_or_default())
+}
+
 /// Opens the store, binds, and serves in the background.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use messagedb_server::{ServeConfig, start};
+/// let server = start(ServeConfig::in_process()).await?; // any free port, loopback, test mode
+/// let url = format!("{}/health", server.url);
+/// let health = tokio::task::spawn_blocking(move || ureq::get(&url).call()?.body_mut().read_to_string());
+/// assert_eq!(health.await.unwrap().unwrap(), r#"{"status":"ok"}"#);
+/// server.stop(std::time::Duration::from_secs(5)).await;
+/// # Ok::<_, messagedb_server::StartError>(()) }).unwrap();
+/// ```
 ///
 /// # Errors
 /// A [`StartError`] (`SERVER_START_FAILED`).
@@ -157,7 +201,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, StartError> {
     };
     let store = Store::open_with(&url, config.store_options.clone())
         .await
-        .map_err(|e| format!("cannot open the store at {url}: {e}"))?;
+        .map_err(|e| format!("cannot open the store at {}: {e}", redact_url(&url)))?;
     store
         .set_token(messagedb::DEFAULT_NAMESPACE, &default_token)
         .await
@@ -291,4 +335,24 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn a_url_is_printed_without_its_password() {
+        let cases = [
+            ("postgres://app:s3cret@db:5432/m?pool_size=4", "postgres://app:***@db:5432/m?pool_size=4"),
+            ("postgresql://app:p@ss@db/m", "postgresql://app:***@db/m"),
+            ("postgres://app@db/m", "postgres://app@db/m"),
+            ("postgres://db/m?sslmode=require&password=x", "postgres://db/m?sslmode=require&password=***"),
+            ("sqlite://./data", "sqlite://./data"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
 }

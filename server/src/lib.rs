@@ -18,4 +18,4 @@ mod state;
 mod threads;
 pub mod transfer;
 
-pub use app::{LOOPBACK, RunningServer, ServeConfig, StartError, start};
+pub use app::{LOOPBACK, RunningServer, ServeConfig, StartError, redact_url, start};

@@ -240,7 +240,7 @@ fn serve(args: ServeArgs, migrate_only: bool) -> ExitCode {
             return match messagedb::Store::open(&url).await {
                 Ok(store) => {
                     store.close().await;
-                    println!("migrated {url}");
+                    println!("migrated {}", messagedb_server::redact_url(&url));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

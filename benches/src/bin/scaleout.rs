@@ -101,7 +101,7 @@ impl Drop for Server {
     }
 }
 
-/// Utime + stime (ticks) and parent of a process, from /proc/<pid>/stat.
+/// Utime + stime (ticks) and parent of a process, from `/proc/<pid>/stat`.
 fn proc_stat(pid: &str) -> Option<(u32, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: the fields start after the last ')'.

@@ -339,6 +339,26 @@ impl Namespace {
 
     /// A consumer: [`ConsumerBuilder::open`] for the pull form, [`ConsumerBuilder::run`] for the
     /// handler form. Either first waits to be the one active instance of its identity.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use messagedb::consumer::ConsumerOpts;
+    /// use messagedb::{NewMessage, Store, WriteOpts};
+    /// let ns = Store::open("sqlite::memory:").await?.namespace("default");
+    /// for i in 1..=3 {
+    ///     let m = NewMessage::new("Opened", serde_json::json!({}))?;
+    ///     ns.write(&format!("account-{i}"), m, WriteOpts::default()).await?;
+    /// }
+    /// let opts = ConsumerOpts::new("account", "projector")?;
+    /// let mut consumer = ns.consumer(opts.clone()).open().await?;
+    /// for _ in 0..3 {
+    ///     let m = consumer.next().await?.expect("a message");
+    ///     consumer.ack(&m).await?; // or consumer.nack(&m, "why"): retried, then parked
+    /// }
+    /// consumer.stop().await?; // records the position
+    /// assert_eq!(ns.consumer_position(&opts.id).await?, Some(3));
+    /// # Ok::<_, messagedb::Error>(()) }).unwrap();
+    /// ```
     pub fn consumer(&self, opts: ConsumerOpts) -> ConsumerBuilder {
         ConsumerBuilder::new(self.clone(), opts)
     }

@@ -16,7 +16,7 @@ pub enum Durability {
     Off,
 }
 
-/// Options of [`Store::open_with`].
+/// Options of [`Store::open_with`](crate::Store::open_with).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct StoreOptions {
