@@ -329,6 +329,29 @@ class PageServer:
         self.log.close()
 
 
+class PageDatabase:
+    """A fresh database on the test PostgreSQL (MESSAGEDB_TEST_PG_URL), for a page whose blocks use
+    `$DATABASE_URL`; dropped when the page is done."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        base = env.get("MESSAGEDB_TEST_PG_URL")
+        if not base:
+            raise RuntimeError("the page uses $DATABASE_URL: set MESSAGEDB_TEST_PG_URL (scripts/test-docs.sh does)")
+        self.base, self.env = base, env
+        self.name = f"docs_{secrets.token_hex(4)}"
+        self.sql(f"CREATE DATABASE {self.name}")
+        self.url = re.sub(r"/[^/?]*(\?|$)", rf"/{self.name}\1", base.split("://", 1)[1], count=1)
+        self.url = base.split("://", 1)[0] + "://" + self.url
+
+    def sql(self, statement: str) -> None:
+        code, out, err = run(["psql", self.base, "-v", "ON_ERROR_STOP=1", "-qc", statement], ROOT, self.env, 60)
+        if code != 0:
+            raise RuntimeError(f"psql: {statement}: exit {code}\n{out}{err}")
+
+    def drop(self) -> None:
+        self.sql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
 class Runner:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -337,11 +360,13 @@ class Runner:
         self.python = env["MESSAGEDB_PYTHON"]
         self.bun = str(self.js_project / "node_modules" / ".bin" / "bun")
 
-    def block_env(self, server: PageServer | None) -> dict[str, str]:
+    def block_env(self, server: PageServer | None, database: PageDatabase | None = None) -> dict[str, str]:
         env = dict(self.env)
         env["PATH"] = f"{Path(self.bin).parent}{os.pathsep}{env.get('PATH', '')}"
         if server is not None:
             env["TOKEN"] = server.token
+        if database is not None:
+            env["DATABASE_URL"] = database.url
         return env
 
     def run_page(self, page: Page, report: Report) -> None:
@@ -350,6 +375,7 @@ class Runner:
             return
         scratch = Path(tempfile.mkdtemp(prefix="messagedb-docs-"))
         server: PageServer | None = None
+        database: PageDatabase | None = None
         try:
             for n, block in runnable:
                 what = f"{page.rel}:{block.line}: {block.lang} block runs"
@@ -367,7 +393,13 @@ class Runner:
                 if server is not None:
                     text = text.replace("localhost:8080", f"localhost:{server.port}")
                     text = text.replace("127.0.0.1:8080", f"127.0.0.1:{server.port}")
-                env = self.block_env(server)
+                if database is None and "DATABASE_URL" in text:
+                    try:
+                        database = PageDatabase(self.env)
+                    except RuntimeError as e:
+                        report.fail(what, str(e))
+                        return
+                env = self.block_env(server, database)
                 if block.lang in ("sh", "bash"):
                     cmd, cwd = ["bash", "-euo", "pipefail", "-c", text], scratch
                 elif block.lang in ("ts", "typescript", "js", "javascript"):
@@ -393,6 +425,8 @@ class Runner:
         finally:
             if server is not None:
                 server.stop()
+            if database is not None:
+                database.drop()
             shutil.rmtree(scratch, ignore_errors=True)
 
     def run_example(self, topic: Path, report: Report) -> None:

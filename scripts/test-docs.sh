@@ -27,6 +27,13 @@ if [ -z "${MESSAGEDB_ENV_DIR:-}" ]; then
 fi
 export MESSAGEDB_JS_PROJECT="$MESSAGEDB_ENV_DIR/js" MESSAGEDB_PYTHON="$MESSAGEDB_ENV_DIR/venv/bin/python"
 
+# Pages that deploy on PostgreSQL get a fresh database on this server ($DATABASE_URL).
+if [ -z "${MESSAGEDB_TEST_PG_URL:-}" ]; then
+    pg_env=$(deadline "docs: throwaway PostgreSQL" 10 scripts/pg.sh start)
+    eval "$pg_env"
+    trap 'timeout 2m scripts/pg.sh stop "$MESSAGEDB_TEST_PG_DIR"' EXIT
+fi
+
 echo "== cargo doc (warnings denied)"
 deadline "docs: cargo doc" 15 env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
