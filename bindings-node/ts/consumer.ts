@@ -52,8 +52,8 @@ export interface ConsumerOptions extends ConsumerIdentity {
 
 /** A consumer's progress. */
 export interface ConsumerInfo {
-  /** The last handled global position, `null` when none. While a running consumer waits for
-   * messages, and for a consumer not running here, it is the recorded one. */
+  /** The global position of the last message it handled (recorded, or acknowledged in this run),
+   * `null` before its first. For a consumer not running here, the recorded one. */
   position: number | null;
   /** The namespace's last global position (0 when empty). */
   head: number;

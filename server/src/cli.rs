@@ -48,7 +48,7 @@ pub struct ConsumeCmd {
     /// postgres://… or sqlite://<dir> [env MESSAGEDB_DB_URL].
     #[arg(long)]
     pub db_url: Option<String>,
-    /// The namespace [default: default].
+    /// The namespace.
     #[arg(long, default_value = "default")]
     pub namespace: String,
     /// The category ("" = every message of the namespace).

@@ -1428,7 +1428,7 @@ class Server:
     Attributes
     ----------
     url : str
-        ``http://localhost:<port>`` (or the bound host).
+        ``http://127.0.0.1:<port>`` (or the bound host).
     port : int
         The bound port.
     token : str
