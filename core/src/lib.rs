@@ -23,7 +23,7 @@
 //!
 //! // A writer that read an older version is refused, and nothing is written.
 //! let stale = ns.write("account-1", NewMessage::new("Closed", json!({}))?, WriteOpts::expect(0)).await;
-//! assert_eq!(stale.unwrap_err().code(), ErrorCode::VersionConflict);
+//! assert_eq!(stale.unwrap_err().kind(), ErrorCode::VersionConflict);
 //!
 //! // Read a stream, a category, one member's share of a category.
 //! let history = ns.get_stream("account-1", &Default::default()).await?;
