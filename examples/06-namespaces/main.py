@@ -5,6 +5,7 @@ python examples/06-namespaces/main.py
 """
 
 import json
+from typing import Dict, List, Tuple
 
 import messagedb
 
@@ -20,7 +21,7 @@ with messagedb.Store.open(":memory:") as store:
     # The same stream name in each namespace: two unrelated streams, each numbered from 0, and
     # each namespace counting its own global positions from 1.
     a, b = store.namespace("tenant-a"), store.namespace("tenant-b")
-    writes = [
+    writes: List[Tuple[messagedb.Namespace, str, Dict[str, object], Tuple[int, int]]] = [
         (a, "Opened", {"owner": "ada"}, (0, 1)),
         (a, "Deposited", {"amount": 10}, (1, 2)),
         (b, "Opened", {"owner": "bob"}, (0, 1)),

@@ -3,7 +3,7 @@
 //
 // bun examples/06-namespaces/main.ts
 import assert from "node:assert/strict";
-import { MessageDBError, MessageStore } from "messagedb";
+import { MessageStore, NamespaceNotFoundError } from "messagedb";
 
 const store = await MessageStore.open(":memory:");
 
@@ -52,7 +52,7 @@ const deleted = await store.deleteNamespace("tenant-b");
 assert.equal(deleted.messagesDeleted, 1);
 console.log(`deleted tenant-b, messages deleted ${deleted.messagesDeleted}`);
 const err = await b.streamVersion("account-1").catch((e: unknown) => e);
-assert.ok(err instanceof MessageDBError && err.code === "NAMESPACE_NOT_FOUND");
+assert.ok(err instanceof NamespaceNotFoundError && err.code === "NAMESPACE_NOT_FOUND");
 console.log(`reading tenant-b: ${err.code} ${err.message}`);
 const left = await store.listNamespaces();
 assert.equal(left.length, 2);

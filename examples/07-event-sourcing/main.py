@@ -1,6 +1,5 @@
 """Event sourcing: an account's state is not stored, it is rebuilt from its events. A command
-handler loads the state with the version it read, decides, and writes with that version as the
-expected version, so a decision taken on stale state is refused instead of stored.
+handler loads the state with the version it read, decides, and writes expecting that version.
 
 python examples/07-event-sourcing/main.py
 """
