@@ -54,8 +54,10 @@ describe("one-shot commands", () => {
 
   for (const command of ["serve", "migrate"]) {
     test(`messagedb ${command}: a store URL's password never reaches the output`, async () => {
-      // Port 1: nothing listens, so opening the store fails at once, and the error names the URL.
-      const r = await runCli([command, "--port=0", "--db-url", "postgres://app:s3cret@127.0.0.1:1/messages"]);
+      // Port 1: nothing listens, so opening the store fails after the 1 s connection wait, and the
+      // error names the URL.
+      const url = "postgres://app:s3cret@127.0.0.1:1/messages";
+      const r = await runCli([command, "--port=0", "--acquire-timeout", "1", "--db-url", url]);
       expect(r.code).toBe(1);
       const out = r.stdout + r.stderr;
       expect(out).not.toContain("s3cret");

@@ -344,10 +344,16 @@ mod tests {
     #[test]
     fn a_url_is_printed_without_its_password() {
         let cases = [
-            ("postgres://app:s3cret@db:5432/m?pool_size=4", "postgres://app:***@db:5432/m?pool_size=4"),
+            (
+                "postgres://app:s3cret@db:5432/m?pool_size=4",
+                "postgres://app:***@db:5432/m?pool_size=4",
+            ),
             ("postgresql://app:p@ss@db/m", "postgresql://app:***@db/m"),
             ("postgres://app@db/m", "postgres://app@db/m"),
-            ("postgres://db/m?sslmode=require&password=x", "postgres://db/m?sslmode=require&password=***"),
+            (
+                "postgres://db/m?sslmode=require&password=x",
+                "postgres://db/m?sslmode=require&password=***",
+            ),
             ("sqlite://./data", "sqlite://./data"),
             ("sqlite::memory:", "sqlite::memory:"),
         ];

@@ -237,7 +237,7 @@ fn serve(args: ServeArgs, migrate_only: bool) -> ExitCode {
                 .db_url
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}", config.data_dir));
-            return match messagedb::Store::open(&url).await {
+            return match messagedb::Store::open_with(&url, config.store_options.clone()).await {
                 Ok(store) => {
                     store.close().await;
                     println!("migrated {}", messagedb_server::redact_url(&url));
