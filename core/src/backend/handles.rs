@@ -106,6 +106,12 @@ impl<N: Closable, K: PartialEq> Handles<N, K> {
         }
     }
 
+    /// Every handle, for work that awaits (`each` holds the map's lock while it runs).
+    pub(crate) fn all(&self) -> Vec<Arc<N>> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        map.values().map(|h| h.ns.clone()).collect()
+    }
+
     /// Closes and drops every handle (the store closes).
     pub(crate) fn close_all(&self) {
         self.forget_where(|_, _| true);

@@ -29,4 +29,9 @@ pub struct StoreOptions {
     /// PostgreSQL: how long a call waits for a connection before it fails with a retryable
     /// `BACKEND_ERROR` (default 30 s; the URL parameter `acquire_timeout` sets it too, in seconds).
     pub acquire_timeout: Option<std::time::Duration>,
+    /// PostgreSQL: how often a namespace with subscribers in this process looks for commits that
+    /// sent no notification — plain SQL `write_message` calls, the clients of an adopted Message
+    /// DB schema — and wakes its subscribers when it finds one (default 1 s). messagedb's own
+    /// commits wake subscribers in every process at once (LISTEN/NOTIFY).
+    pub external_poll: Option<std::time::Duration>,
 }

@@ -8,7 +8,8 @@ mod pg;
 use std::time::Duration;
 
 use messagedb::{
-    CategoryOpts, ConsumerGroup, NewMessage, Store, SubscribeOpts, Subscription, WriteOpts,
+    CategoryOpts, ConsumerGroup, NewMessage, Store, StoreOptions, SubscribeOpts, Subscription,
+    WriteOpts,
 };
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection, Row};
@@ -354,11 +355,19 @@ async fn child_process_writer() {
     }
 }
 
+/// A store that looks for commits without a notification only once a minute: what wakes its
+/// subscribers within a test is a notification.
+async fn open_notified_only(url: &str) -> Store {
+    let mut options = StoreOptions::default();
+    options.external_poll = Some(Duration::from_secs(60));
+    Store::open_with(url, options).await.unwrap()
+}
+
 /// LISTEN/NOTIFY: a subscription in this process receives writes made by another process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_subscription_sees_writes_of_another_process() {
     let url = pg::fresh_database().await;
-    let store = Store::open(&url).await.unwrap();
+    let store = open_notified_only(&url).await;
     let ns = store.namespace("default");
     let mut sub = ns
         .subscribe(SubscribeOpts::category("remote"))
@@ -384,7 +393,7 @@ async fn a_subscription_sees_writes_of_another_process() {
         );
     }
     // A second store in this process is another client of the database too.
-    let other = Store::open(&url).await.unwrap();
+    let other = open_notified_only(&url).await;
     let started = std::time::Instant::now();
     other
         .namespace("default")
@@ -396,6 +405,43 @@ async fn a_subscription_sees_writes_of_another_process() {
         started.elapsed() < Duration::from_secs(2),
         "woken by the notification, not by polling"
     );
+}
+
+/// A Message DB client's `write_message` sends no notification; a subscription (and so a
+/// consumer) still receives it, within the store's `external_poll`, with no messagedb write after
+/// it. The held-open case (a commit that lands below the newest) is in `never_skip`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscription_sees_plain_sql_writes_without_a_notification() {
+    let url = pg::fresh_database().await;
+    let mut options = StoreOptions::default();
+    options.external_poll = Some(Duration::from_millis(200));
+    let store = Store::open_with(&url, options).await.unwrap();
+    let ns = store.namespace("default");
+    let mut category = ns
+        .subscribe(SubscribeOpts::category("account"))
+        .await
+        .unwrap();
+    let mut all = ns.subscribe(SubscribeOpts::all()).await.unwrap();
+    let mut c = sql(&url).await;
+    c.execute("SET search_path TO message_store").await.unwrap();
+    for i in 0..3 {
+        sqlx::query("SELECT write_message($1, 'account-1', 'FromSql', $2::jsonb)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(json!({ "i": i }).to_string())
+            .execute(&mut c)
+            .await
+            .unwrap();
+        for sub in [&mut category, &mut all] {
+            let m = next(sub).await;
+            assert_eq!(
+                (m.message_type.as_str(), m.position, m.data.to_value()),
+                ("FromSql", i, json!({ "i": i }))
+            );
+        }
+    }
+    // Nothing else arrives: a look that finds nothing new wakes no one.
+    let quiet = tokio::time::timeout(Duration::from_millis(600), category.next()).await;
+    assert!(quiet.is_err(), "no message beyond the three written");
 }
 
 mod calls;

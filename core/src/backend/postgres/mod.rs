@@ -41,6 +41,9 @@ const DEFAULT_SCHEMA: &str = "message_store";
 const POOL_SIZE: u32 = 16;
 /// How long a call waits for a connection unless the URL or the options say otherwise.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a namespace with subscribers looks for commits that sent no notification, unless
+/// the options say otherwise (`StoreOptions::external_poll`).
+const EXTERNAL_POLL: Duration = Duration::from_secs(1);
 
 /// The PostgreSQL backend.
 pub(crate) struct PostgresBackend {
@@ -50,7 +53,8 @@ pub(crate) struct PostgresBackend {
     /// Identifies this store in notifications, so that it ignores its own.
     origin: String,
     namespaces: Handles<PgNamespace, String>,
-    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The notification listener and the watch for commits that sent none; aborted at close.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     closed: AtomicBool,
 }
 
@@ -112,11 +116,12 @@ impl PostgresBackend {
             default_schema,
             origin,
             namespaces: Handles::new(true),
-            listener: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         });
         backend.migrate_all().await?;
         backend.listen().await?;
+        backend.watch(store.external_poll.unwrap_or(EXTERNAL_POLL));
         Ok(backend)
     }
 
@@ -233,8 +238,45 @@ impl PostgresBackend {
                 }
             }
         });
-        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
         Ok(())
+    }
+
+    /// Every `every`, looks for commits that sent no notification in each namespace that has
+    /// subscribers here ([`PgNamespace::look_for_external_commits`]).
+    fn watch(self: &Arc<Self>, every: Duration) {
+        let weak = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(backend) = weak.upgrade() else {
+                    return;
+                };
+                if backend.closed.load(Ordering::Acquire) {
+                    return;
+                }
+                let followed: Vec<_> = backend
+                    .namespaces
+                    .all()
+                    .into_iter()
+                    .filter(|ns| ns.has_subscribers())
+                    .collect();
+                drop(backend);
+                for ns in followed {
+                    // Best effort: a look that fails is made again at the next tick.
+                    let _ = ns.look_for_external_commits().await;
+                }
+            }
+        });
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
     }
 
     fn each_namespace(&self, f: impl Fn(&PgNamespace)) {
@@ -518,11 +560,11 @@ impl Backend for PostgresBackend {
 
     async fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        if let Some(task) = self
-            .listener
+        for task in self
+            .tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .take()
+            .drain(..)
         {
             task.abort();
         }

@@ -1,6 +1,7 @@
 //! One PostgreSQL namespace schema: reads, the group-committing writer, imports and the commit log.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +58,9 @@ pub(crate) struct PgNamespace {
     sql: ReadSql,
     writer: Arc<PgWriter>,
     log: Arc<CommitLog>,
+    /// The newest global position the last look for external commits saw
+    /// ([`PgNamespace::look_for_external_commits`]).
+    looked: AtomicI64,
 }
 
 impl PgNamespace {
@@ -82,6 +86,7 @@ impl PgNamespace {
             pool,
             conns,
             log,
+            looked: AtomicI64::new(0),
         }
     }
 
@@ -110,6 +115,24 @@ impl PgNamespace {
     /// Commits by other processes: subscribers read storage to find them.
     pub(crate) fn external_commit(&self) {
         self.log.publish(None, None);
+    }
+
+    /// Whether subscriptions in this process follow this namespace.
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.log.has_subscribers()
+    }
+
+    /// Wakes the subscribers when the newest global position moved since the last look and is not
+    /// the last one this process's own commits published: a commit that sent no notification
+    /// (plain SQL `write_message`, an adopted Message DB schema's clients). The subscribers then
+    /// read storage, by the same rules as after any other commit, so none of them skips it.
+    pub(crate) async fn look_for_external_commits(&self) -> Result<()> {
+        let newest = with_reader!(self, |c| read::newest(c, &self.sql))?;
+        let before = self.looked.swap(newest, Ordering::AcqRel);
+        if newest != before && self.log.last_global_position() != Some(newest) {
+            self.external_commit();
+        }
+        Ok(())
     }
 
     pub(crate) fn close(&self) {

@@ -38,6 +38,8 @@ pub(crate) struct ReadSql {
     /// How far the counts go, and the newest global position.
     counted: SqlStr,
     count_to: SqlStr,
+    /// The newest global position (0 when empty).
+    newest: SqlStr,
     /// The head and the messages after $1 (up to $2) of every category, and of category $3.
     progress_all: SqlStr,
     progress: SqlStr,
@@ -115,6 +117,9 @@ impl ReadSql {
                         (SELECT max(global_position) FROM {s}.messages)"
             )),
             count_to: shared_sql(format!("SELECT {s}.messagedb_count($1)")),
+            newest: shared_sql(format!(
+                "SELECT coalesce(max(global_position), 0) FROM {s}.messages"
+            )),
             progress_all: shared_sql(format!(
                 "SELECT (SELECT coalesce(max(global_position), 0) FROM {s}.messages),
                         (SELECT count(*) FROM (SELECT 1 FROM {s}.messages
@@ -312,6 +317,14 @@ pub(crate) async fn progress(
 
 pub(crate) async fn message_count(conn: &mut PgConnection, sql: &ReadSql) -> Result<i64> {
     sqlx::query_scalar(sql.count.clone())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_error)
+}
+
+/// The newest global position, 0 when the namespace is empty.
+pub(crate) async fn newest(conn: &mut PgConnection, sql: &ReadSql) -> Result<i64> {
+    sqlx::query_scalar(sql.newest.clone())
         .fetch_one(&mut *conn)
         .await
         .map_err(map_error)
