@@ -844,6 +844,7 @@ module.exports.NativeSubscription = nativeBinding.NativeSubscription
 module.exports._benchInlineReads = nativeBinding._benchInlineReads
 module.exports.cardinalId = nativeBinding.cardinalId
 module.exports.category = nativeBinding.category
+module.exports.consumerGroupMember = nativeBinding.consumerGroupMember
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.hash64 = nativeBinding.hash64
 module.exports.id = nativeBinding.id

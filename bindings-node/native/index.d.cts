@@ -144,6 +144,12 @@ export declare function cardinalId(name: string): string | null
 /** The category of a stream: the text before the first `-`. */
 export declare function category(name: string): string
 
+/**
+ * The member of a consumer group of `size` members that reads a stream, `null` for a stream
+ * without an id (no member reads it) and for a size below 1.
+ */
+export declare function consumerGroupMember(name: string, size: number): number | null
+
 /** Options of `createNamespace`. */
 export interface CreateNamespaceOptions {
   /** Free text. */

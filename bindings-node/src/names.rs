@@ -31,3 +31,10 @@ pub fn is_category(name: String) -> bool {
 pub fn hash_64(value: String) -> napi::bindgen_prelude::BigInt {
     messagedb::hash_64(&value).into()
 }
+
+/// The member of a consumer group of `size` members that reads a stream, `null` for a stream
+/// without an id (no member reads it) and for a size below 1.
+#[napi(js_name = "consumerGroupMember")]
+pub fn consumer_group_member(name: String, size: i64) -> Option<i64> {
+    messagedb::consumer_group_member(&name, size)
+}

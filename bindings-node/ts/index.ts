@@ -388,6 +388,10 @@ export const cardinalId = (name: string): string | null => addon.cardinalId(name
 export const isCategory = (name: string): boolean => addon.isCategory(name);
 /** Message DB's `hash_64` of a string (a signed 64-bit integer). */
 export const hash64 = (value: string): bigint => addon.hash64(value);
+/** The member of a consumer group of `size` members that reads a stream: `abs(hash64(cardinal
+ * id)) % size`; `null` for a stream without an id (no member reads it) and for a size below 1. */
+export const consumerGroupMember = (name: string, size: number): number | null =>
+  addon.consumerGroupMember(name, size) ?? null;
 
 /** One code of the error table every surface shares. */
 export interface ErrorCodeInfo {

@@ -64,6 +64,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(names::cardinal_id, m)?)?;
     m.add_function(wrap_pyfunction!(names::is_category, m)?)?;
     m.add_function(wrap_pyfunction!(names::hash64, m)?)?;
+    m.add_function(wrap_pyfunction!(names::consumer_group_member, m)?)?;
     m.add_function(wrap_pyfunction!(bench::_bench_rust_writes, m)?)?;
     rebuild_runtime_after_fork(m)
 }

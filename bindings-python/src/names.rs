@@ -41,3 +41,16 @@ pub(crate) fn is_category(name: &str) -> bool {
 pub(crate) fn hash64(value: &str) -> i64 {
     messagedb::hash_64(value)
 }
+
+/// The member of a consumer group of ``size`` members that reads a stream:
+/// ``abs(hash64(cardinal id)) % size``; ``None`` for a stream without an id (no member reads it)
+/// and for a size below 1.
+///
+/// Examples
+/// --------
+/// >>> consumer_group_member("account-123", 2)
+/// 1
+#[pyfunction]
+pub(crate) fn consumer_group_member(name: &str, size: i64) -> Option<i64> {
+    messagedb::consumer_group_member(name, size)
+}

@@ -66,7 +66,8 @@ pub use model::{
 };
 pub use model::{DEFAULT_NAMESPACE, Durability, StoreOptions};
 pub use names::{
-    cardinal_id, category, group_member, hash_64, id, in_consumer_group, is_category, stream_hash,
+    cardinal_id, category, consumer_group_member, group_member, hash_64, id, in_consumer_group,
+    is_category, stream_hash,
 };
 pub use rules::check_namespace_id;
 pub use store::{Export, Namespace, Store};

@@ -52,6 +52,22 @@ pub fn group_member(hash: i64, size: i64) -> i64 {
     (hash % size).abs()
 }
 
+/// The member of a consumer group of `size` members that reads `stream_name`: `None` for a
+/// stream without an id (no member reads it) and for a size below 1. The one statement of the
+/// rule the bindings expose (`consumerGroupMember`, `consumer_group_member`).
+///
+/// ```
+/// assert_eq!(messagedb::consumer_group_member("account-123", 2), Some(1));
+/// assert_eq!(messagedb::consumer_group_member("account-123+retry", 2), Some(1));
+/// assert_eq!(messagedb::consumer_group_member("account", 2), None);
+/// ```
+pub fn consumer_group_member(stream_name: &str, size: i64) -> Option<i64> {
+    if size < 1 {
+        return None;
+    }
+    stream_hash(stream_name).map(|h| group_member(h, size))
+}
+
 /// Whether a stream belongs to `member` of a consumer group of `size` members.
 ///
 /// A stream without `-` belongs to no member.
@@ -62,7 +78,7 @@ pub fn group_member(hash: i64, size: i64) -> i64 {
 /// assert!(!messagedb::in_consumer_group("account", 0, 1));
 /// ```
 pub fn in_consumer_group(stream_name: &str, member: i64, size: i64) -> bool {
-    size > 0 && stream_hash(stream_name).is_some_and(|h| group_member(h, size) == member)
+    consumer_group_member(stream_name, size) == Some(member)
 }
 
 /// The category a message is correlated with: `category(metadata.correlationStreamName)`.

@@ -33,9 +33,7 @@ def main() -> None:
             print(f"member {member}: global {m.global_position} {m.stream_name} {m.type}")
             # The rule: member = abs(hash_64(cardinal id) % size), where hash_64 is the first 8
             # bytes of an MD5 and the cardinal id is the stream's id up to any `+`.
-            cardinal_id = messagedb.cardinal_id(m.stream_name)
-            assert cardinal_id is not None
-            assert abs(messagedb.hash64(cardinal_id)) % size == member
+            assert messagedb.consumer_group_member(m.stream_name, size) == member
             first = member_of.setdefault(m.stream_name, member)
             assert first == member, "a stream is read by one member only"
             read.append(m)

@@ -40,7 +40,10 @@ async fn main() -> Result<(), messagedb::Error> {
             );
             // The rule: member = abs(hash_64(cardinal id) % size), where hash_64 is the first 8
             // bytes of an MD5 and the cardinal id is the stream's id up to any `+`.
-            assert!(messagedb::in_consumer_group(&m.stream_name, member, size));
+            assert_eq!(
+                messagedb::consumer_group_member(&m.stream_name, size),
+                Some(member)
+            );
             let first = *member_of.entry(m.stream_name.clone()).or_insert(member);
             assert_eq!(first, member, "a stream is read by one member only");
             read.push(m);

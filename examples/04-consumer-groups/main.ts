@@ -1,7 +1,7 @@
 // Consumer groups: split a category between members; each stream goes to exactly one member.
 // Run: bun main.ts (with the npm package `messagedb` installed)
 import assert from "node:assert/strict";
-import { type Message, MessageStore, cardinalId, hash64 } from "messagedb";
+import { type Message, MessageStore, cardinalId, consumerGroupMember } from "messagedb";
 
 const store = await MessageStore.open(":memory:");
 const ns = store.namespace("default");
@@ -28,10 +28,7 @@ for (let member = 0; member < size; member++) {
     console.log(`member ${member}: global ${m.globalPosition} ${m.streamName} ${m.type}`);
     // The rule: member = abs(hash_64(cardinal id) % size), where hash_64 is the first 8
     // bytes of an MD5 and the cardinal id is the stream's id up to any `+`.
-    const id = cardinalId(m.streamName);
-    assert(id !== null);
-    const hash = hash64(id);
-    assert.equal((hash < 0n ? -hash : hash) % BigInt(size), BigInt(member));
+    assert.equal(consumerGroupMember(m.streamName, size), member);
     const first = memberOf.get(m.streamName) ?? member;
     assert.equal(first, member, "a stream is read by one member only");
     memberOf.set(m.streamName, member);

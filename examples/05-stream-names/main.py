@@ -41,7 +41,7 @@ for name in ["account-123", "account-123+456", "account:command-123"]:
     cardinal = messagedb.cardinal_id(name)
     assert cardinal is not None
     h = messagedb.hash64(cardinal)
-    member = abs(h) % size
+    member = messagedb.consumer_group_member(name, size)
     assert (h, member) == (2318431741638412123, 3)
     print(f"{name}: hash64 {h}, member {member} of {size}")
 # [/example]

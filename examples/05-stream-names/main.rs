@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p messagedb-examples --example stream-names`
 
-use messagedb::{cardinal_id, category, hash_64, id, is_category};
+use messagedb::{cardinal_id, category, consumer_group_member, hash_64, id, is_category};
 use serde_json::json;
 
 // Pure functions: nothing to await, so no runtime.
@@ -52,7 +52,7 @@ fn main() {
     let size: i64 = 4;
     for name in ["account-123", "account-123+456", "account:command-123"] {
         let hash = hash_64(cardinal_id(name).expect("an entity's stream has an id"));
-        let member = (hash % size).abs();
+        let member = consumer_group_member(name, size).expect("an entity's stream has a member");
         assert_eq!((hash, member), (2_318_431_741_638_412_123, 3));
         println!("{name}: hash64 {hash}, member {member} of {size}");
     }

@@ -3,7 +3,7 @@
 //
 // bun examples/05-stream-names/main.ts
 import assert from "node:assert/strict";
-import { cardinalId, category, hash64, id, isCategory } from "messagedb";
+import { cardinalId, category, consumerGroupMember, hash64, id, isCategory } from "messagedb";
 
 // [example]
 // A stream name is `category-id`. A `:` belongs to the category (`account:command` holds the
@@ -32,11 +32,11 @@ console.log(`hash64("abc") = ${hash64("abc")}`);
 
 // A consumer group of `size` members gives a stream to member abs(hash64(cardinal id)) % size.
 // The streams of one entity share a cardinal id, so one member gets them all, in order.
-const size = 4n;
+const size = 4;
 for (const name of ["account-123", "account-123+456", "account:command-123"]) {
   const hash = hash64(cardinalId(name)!);
-  const member = (hash < 0n ? -hash : hash) % size;
-  assert.deepEqual([hash, member], [2318431741638412123n, 3n]);
+  const member = consumerGroupMember(name, size);
+  assert.deepEqual([hash, member], [2318431741638412123n, 3]);
   console.log(`${name}: hash64 ${hash}, member ${member} of ${size}`);
 }
 // [/example]

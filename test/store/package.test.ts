@@ -8,6 +8,7 @@ import {
   cardinalId,
   category,
   ClosedError,
+  consumerGroupMember,
   DuplicateMessageIdError,
   errorCodes,
   errorFor,
@@ -52,6 +53,29 @@ describe("stream-name helpers", () => {
     expect([member("123", 2n), member("123", 4n), member("456", 4n), member("456", 3n), member("abc", 4n), member("7f3c2a", 5n)]).toEqual([
       1, 3, 3, 1, 0, 4,
     ]);
+  });
+
+  test("consumerGroupMember is the member a grouped category read gives each stream to", async () => {
+    expect([
+      consumerGroupMember("account-123", 2),
+      consumerGroupMember("account-123+retry", 4),
+      consumerGroupMember("account-456", 3),
+      consumerGroupMember("account-7f3c2a", 5),
+    ]).toEqual([1, 3, 1, 4]);
+    // No id, no member; no member of an empty group.
+    expect([consumerGroupMember("account", 2), consumerGroupMember("account-1", 0)]).toEqual([null, null]);
+    const store = await MessageStore.open(":memory:");
+    try {
+      const ns = store.namespace("default");
+      const streams = Array.from({ length: 20 }, (_, i) => `account-${i}`);
+      for (const s of streams) await ns.write(s, { type: "Opened", data: {} });
+      for (let member = 0; member < 3; member++) {
+        const read = (await ns.getCategory("account", { consumerGroup: { member, size: 3 } })).map((m) => m.streamName);
+        expect(read).toEqual(streams.filter((s) => consumerGroupMember(s, 3) === member));
+      }
+    } finally {
+      await store.close();
+    }
   });
 });
 

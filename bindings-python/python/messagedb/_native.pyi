@@ -54,6 +54,7 @@ __all__ = [
     "WriteResult",
     "cardinal_id",
     "category",
+    "consumer_group_member",
     "error_codes",
     "hash64",
     "id",
@@ -1529,6 +1530,17 @@ def hash64(value: str) -> int:
     --------
     >>> hash64("abc")
     -8070080442485551184
+    """
+
+def consumer_group_member(name: str, size: int) -> Optional[int]:
+    """The member of a consumer group of ``size`` members that reads a stream:
+    ``abs(hash64(cardinal id)) % size``; ``None`` for a stream without an id (no member reads it)
+    and for a size below 1.
+
+    Examples
+    --------
+    >>> consumer_group_member("account-123", 2)
+    1
     """
 
 def _bench_rust_writes(url: str, n: int) -> float:
