@@ -400,11 +400,13 @@ class Runner:
                         report.fail(what, str(e))
                         return
                 env = self.block_env(server, database)
+                leftover: Path | None = None  # a file outside the scratch directory
                 if block.lang in ("sh", "bash"):
                     cmd, cwd = ["bash", "-euo", "pipefail", "-c", text], scratch
                 elif block.lang in ("ts", "typescript", "js", "javascript"):
                     name = f"_docs_{re.sub(r'[^A-Za-z0-9]', '_', page.rel)}_{block.line}.ts"
-                    (self.js_project / name).write_text(text, encoding="utf-8")
+                    leftover = self.js_project / name
+                    leftover.write_text(text, encoding="utf-8")
                     cmd, cwd = [self.bun, name], self.js_project
                 elif block.lang in ("python", "py"):
                     file = scratch / f"block_{block.line}.py"
@@ -414,8 +416,8 @@ class Runner:
                     report.fail(what, f"no runner for language {block.lang!r}")
                     continue
                 code, out, err = run(cmd, cwd, env)
-                if block.lang in ("ts", "typescript", "js", "javascript"):
-                    (self.js_project / name).unlink(missing_ok=True)
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
                 if code != 0:
                     report.fail(what, f"exit {code}\n--- stdout\n{out}\n--- stderr\n{err}")
                 elif expected is not None and not output_matches(expected, out):

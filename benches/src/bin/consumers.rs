@@ -26,6 +26,10 @@
 //!   allocator warm up during the first run). Printed: RSS at each sample, and the growth from
 //!   the first sample, and from the middle one, to the last.
 
+#[path = "../proc.rs"]
+mod proc;
+use proc::rss_mib;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -239,16 +243,6 @@ async fn takeover(kind: &str, url: &str, rounds: usize) -> BenchResult<()> {
     );
     store.close().await;
     Ok(())
-}
-
-/// The process's resident set size, in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// ~10 µs of work.

@@ -33,6 +33,10 @@
 //! own, written with `write_message`); bytes on disk per message after a checkpoint (SQLite) or
 //! `VACUUM` (PostgreSQL), table and indexes.
 
+#[path = "../proc.rs"]
+mod proc;
+use proc::rss_mib;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -411,15 +415,6 @@ async fn compare(
     Ok(ratios)
 }
 
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// The child of `open`: opens `url`, answers a first read, then one read of each kind; prints the
 /// open time (to the first answer) and its resident memory.
 async fn probe(url: &str) -> BenchResult<()> {
@@ -564,7 +559,7 @@ fn sqlite_bytes(dir: &std::path::Path) -> BenchResult<u64> {
             total += sqlite_bytes(&path)?;
             continue;
         }
-        if path.extension().is_some_and(|e| e == "db") {
+        if path.extension().is_some_and(|e| e == "sqlite3") {
             let conn = rusqlite::Connection::open(&path)?;
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
